@@ -1,0 +1,91 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import { FixedWindowLimiter } from '../domain/fixed-window-limiter.ts';
+import { ProblemError, unauthorized } from '../errors.ts';
+import { toApiUser } from '../repositories/users-repository.ts';
+import type { AuthService, ClientInfo, IssuedTokens } from '../services/auth-service.ts';
+import { authOf, bodyOf, pathOf, type HandlerGroup } from './handler-types.ts';
+
+export const ACCESS_COOKIE = 'parley_access';
+export const REFRESH_COOKIE = 'parley_refresh';
+const REFRESH_COOKIE_PATH = '/api/v1/auth';
+
+const clientInfo = (request: FastifyRequest): ClientInfo => ({
+  userAgent: request.headers['user-agent'] ?? null,
+  ip: request.ip ?? null,
+});
+
+export function createAuthHandlers(deps: { auth: AuthService; config: Config }): HandlerGroup<
+  'registerUser' | 'loginUser' | 'refreshToken' | 'logoutUser' | 'listSessions' | 'revokeSession'
+> {
+  const { auth, config } = deps;
+  const loginsPerAccount = new FixedWindowLimiter(
+    config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+    config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+  );
+  const cookieOptions = { httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'strict' as const };
+
+  function sendTokens(reply: FastifyReply, status: number, tokens: IssuedTokens) {
+    reply
+      .setCookie(ACCESS_COOKIE, tokens.access_token, { ...cookieOptions, path: '/', maxAge: config.ACCESS_TOKEN_TTL_SECONDS })
+      .setCookie(REFRESH_COOKIE, tokens.refresh_token, {
+        ...cookieOptions,
+        path: REFRESH_COOKIE_PATH,
+        maxAge: config.REFRESH_TOKEN_TTL_SECONDS,
+      })
+      .header('cache-control', 'no-store');
+    return reply.code(status).send({ ...tokens, user: toApiUser(tokens.user, 'full') });
+  }
+
+  return {
+    async registerUser(request, reply) {
+      const body = bodyOf<'registerUser'>(request);
+      const user = await auth.createAccount(body);
+      return sendTokens(reply, 201, await auth.startSession(user, clientInfo(request)));
+    },
+
+    async loginUser(request, reply) {
+      const body = bodyOf<'loginUser'>(request);
+      const decision = loginsPerAccount.hit(body.login.toLowerCase(), Date.now());
+      if (!decision.allowed) {
+        reply.headers({
+          'retry-after': decision.resetSeconds,
+          'x-ratelimit-limit': decision.limit,
+          'x-ratelimit-remaining': decision.remaining,
+          'x-ratelimit-reset': decision.resetSeconds,
+        });
+        throw new ProblemError('rate_limited', 'Too many login attempts for this account; try again later.');
+      }
+      return sendTokens(reply, 200, await auth.login(body.login, body.password, clientInfo(request)));
+    },
+
+    async refreshToken(request, reply) {
+      const body = (request.body ?? {}) as { refresh_token?: string };
+      const token = body.refresh_token ?? request.cookies[REFRESH_COOKIE];
+      if (!token) throw unauthorized('No refresh token was given.');
+      return sendTokens(reply, 200, await auth.refresh(token));
+    },
+
+    async logoutUser(request, reply) {
+      await auth.logout(authOf(request));
+      reply.clearCookie(ACCESS_COOKIE, { path: '/' }).clearCookie(REFRESH_COOKIE, { path: REFRESH_COOKIE_PATH });
+      return reply.code(204).send();
+    },
+
+    async listSessions(request) {
+      const caller = authOf(request);
+      const sessions = await auth.listSessions(caller);
+      return {
+        items: sessions.map(({ user_id: _userId, ...session }) => ({ ...session, current: session.id === caller.sessionId })),
+      };
+    },
+
+    async revokeSession(request, reply) {
+      const { session_id: sessionId } = pathOf<'revokeSession'>(request);
+      if (!(await auth.revokeSession(authOf(request), sessionId))) {
+        throw new ProblemError('not_found', 'The session does not exist.');
+      }
+      return reply.code(204).send();
+    },
+  };
+}
