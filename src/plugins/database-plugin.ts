@@ -52,7 +52,7 @@ export default fp(
         }
       });
       app.addHook('onClose', async () => {
-        await pool.end();
+        await pool.end().catch(() => {});
         await embedded?.stop();
       });
     } catch (error) {

@@ -1,0 +1,120 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Test } from 'tap';
+import { buildApp } from '../../src/app.ts';
+import { configWith, type Config } from '../../src/config.ts';
+import { contractViolations } from './contract.ts';
+import { createTestDatabase } from './database.ts';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Raw body, sent as is (for malformed-input tests). */
+  rawBody?: string | Buffer;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export type ApiClient = (method: string, url: string, options?: RequestOptions) => Promise<ApiResponse>;
+
+export interface TestApp {
+  app: Awaited<ReturnType<typeof buildApp>>;
+  config: Config;
+  baseUrl: string;
+  databaseUrl: string;
+  api: ApiClient;
+}
+
+/** Generous limits so ordinary tests never trip the rate limiters; rate-limit tests lower them. */
+export const testDefaults: Partial<Config> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  HOST: '127.0.0.1',
+  PORT: 0,
+  JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+  RATE_LIMIT_REGISTER_PER_IP: 100_000,
+  RATE_LIMIT_LOGIN_PER_IP: 100_000,
+  RATE_LIMIT_LOGIN_PER_ACCOUNT: 100_000,
+  DATABASE_POOL_SIZE: 5,
+};
+
+/**
+ * Builds a real app on a fresh database copied from the migrated template, listening on an
+ * ephemeral port. Every response that goes through `api` is checked against openapi.yaml.
+ */
+export async function build(t: Test, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = configWith({
+    ...testDefaults,
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parley-test-')),
+    DATABASE_URL: database.url,
+    ...overrides,
+  });
+  const app = await buildApp(config);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  t.teardown(async () => {
+    await app.close();
+    await database.drop();
+  });
+  return { app, config, baseUrl, databaseUrl: database.url, api: apiClient(t, baseUrl) };
+}
+
+export function apiClient(t: Test, baseUrl: string): ApiClient {
+  return async (method, url, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | Buffer | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const response = await fetch(`${baseUrl}${url}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    const contentType = response.headers.get('content-type') ?? undefined;
+    let parsed: unknown = text === '' ? undefined : text;
+    if (contentType?.includes('json') && text !== '') parsed = JSON.parse(text);
+    const violations = contractViolations(method, url, response.status, contentType, parsed);
+    if (violations.length > 0) {
+      t.fail(`response breaks openapi.yaml: ${violations.join('; ')}`, { body: parsed });
+    }
+    return { status: response.status, headers: response.headers, body: parsed as any, text };
+  };
+}
+
+let counter = 0;
+/** A unique, policy-conforming account. */
+export function newAccount(prefix = 'user') {
+  counter += 1;
+  const unique = `${prefix}${process.pid}x${counter}x${Math.random().toString(36).slice(2, 6)}`.slice(0, 32);
+  return { username: unique, email: `${unique}@example.com`, password: 'Sup3r-secret' };
+}
+
+export interface Registered {
+  user: { id: string; username: string; email?: string; role: string };
+  token: string;
+  refreshToken: string;
+  password: string;
+}
+
+export async function register(api: ApiClient, overrides: Record<string, unknown> = {}): Promise<Registered> {
+  const account = { ...newAccount(), ...overrides };
+  const response = await api('POST', '/api/v1/auth/register', { body: account });
+  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${response.text}`);
+  return {
+    user: response.body.user,
+    token: response.body.access_token,
+    refreshToken: response.body.refresh_token,
+    password: account.password as string,
+  };
+}

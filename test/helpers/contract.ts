@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+/**
+ * Validates real HTTP responses against generated/openapi.bundled.json: the status must be
+ * documented for the operation, the content type listed, and the body must match the schema.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SPEC_ID = 'https://parley.dev/openapi.json';
+
+interface ResponseObject {
+  $ref?: string;
+  content?: Record<string, { schema?: unknown }>;
+}
+interface OperationObject {
+  operationId: string;
+  responses: Record<string, ResponseObject>;
+}
+type PathItem = Record<string, OperationObject>;
+
+const spec = JSON.parse(readFileSync(path.join(root, 'generated/openapi.bundled.json'), 'utf8')) as {
+  paths: Record<string, PathItem>;
+  components: { responses: Record<string, ResponseObject> };
+};
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+(addFormats as unknown as (a: Ajv2020) => void)(ajv);
+ajv.addSchema({ ...spec, $id: SPEC_ID } as object);
+
+const templates = Object.keys(spec.paths)
+  .map((template) => {
+    const params = (template.match(/\{[^}]+\}/g) ?? []).length;
+    const pattern = new RegExp(
+      `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`,
+    );
+    return { template, params, pattern };
+  })
+  .sort((a, b) => a.params - b.params);
+
+const pointer = (...parts: string[]) => parts.map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+const validators = new Map<string, ValidateFunction>();
+
+export function findOperation(method: string, urlPath: string): { template: string; operation: OperationObject } | undefined {
+  for (const { template, pattern } of templates) {
+    if (!pattern.test(urlPath)) continue;
+    const operation = spec.paths[template]?.[method.toLowerCase()];
+    if (operation) return { template, operation };
+  }
+  return undefined;
+}
+
+/** Returns a list of contract violations (empty when the response conforms). */
+export function contractViolations(
+  method: string,
+  url: string,
+  status: number,
+  contentType: string | undefined,
+  body: unknown,
+): string[] {
+  const urlPath = url.split('?')[0]!;
+  const found = findOperation(method, urlPath);
+  if (!found) {
+    // Unknown routes must still answer with a problem document.
+    if (status === 404 && contentType?.startsWith('application/problem+json')) {
+      return schemaViolations(`${SPEC_ID}#/components/schemas/Problem`, body, `${method} ${urlPath}`);
+    }
+    return [`${method} ${urlPath} is not in openapi.yaml`];
+  }
+  const { template, operation } = found;
+  const label = `${method} ${template} -> ${status}`;
+  const statusKey = operation.responses[String(status)] ? String(status) : operation.responses.default ? 'default' : undefined;
+  if (!statusKey) return [`${label}: status ${status} is not documented`];
+  let response = operation.responses[statusKey]!;
+  let responsePointer = `${SPEC_ID}#/paths/${pointer(template)}/${method.toLowerCase()}/responses/${statusKey}`;
+  if (response.$ref) {
+    const name = response.$ref.split('/').pop()!;
+    response = spec.components.responses[name]!;
+    responsePointer = `${SPEC_ID}#/components/responses/${name}`;
+  }
+  if (!response.content) {
+    return body === undefined || body === '' ? [] : [`${label}: no body is documented but one was sent`];
+  }
+  const mediaType = contentType?.split(';')[0]?.trim();
+  if (!mediaType || !response.content[mediaType]) {
+    return [`${label}: content type ${mediaType ?? '(none)'} is not documented (${Object.keys(response.content).join(', ')})`];
+  }
+  if (!mediaType.includes('json')) return [];
+  return schemaViolations(`${responsePointer}/content/${pointer(mediaType)}/schema`, body, label);
+}
+
+function schemaViolations(ref: string, body: unknown, label: string): string[] {
+  let validate = validators.get(ref);
+  if (!validate) {
+    validate = ajv.compile({ $ref: ref });
+    validators.set(ref, validate);
+  }
+  if (validate(body)) return [];
+  return (validate.errors ?? []).map((error) => `${label}: body${error.instancePath} ${error.message ?? 'is invalid'}`);
+}
