@@ -169,7 +169,6 @@ function generateValidators(frames: Frame[]): GeneratedFile[] {
     strictTypes: false,
     // shared schemas (User, Message, Channel) become one function each instead of being inlined
     inlineRefs: false,
-    // the OpenAPI schemas carry `examples` (a standard annotation); nothing else is tolerated
   });
   addFormats.default(ajv);
 
