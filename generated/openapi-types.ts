@@ -278,6 +278,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List connected users
+         * @description The users others currently see as connected to the real-time gateway (`GET /api/v1/ws`,
+         *     see asyncapi.yaml), with their presence status: `online`, `idle` or `dnd`. Users who chose
+         *     `invisible` are not listed. A user stays listed for the short presence grace period after
+         *     their last connection closes (a reconnect within it is not an absence). Keyset pagination
+         *     ordered by user id; email and phone number appear only for admins (and for the caller's own
+         *     entry).
+         */
+        get: operations["listOnlineUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/statistics": {
         parameters: {
             query?: never;
@@ -1141,6 +1166,19 @@ export interface components {
             items: components["schemas"]["User"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
+        };
+        OnlineUserListResponse: {
+            items: components["schemas"]["OnlineUser"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        OnlineUser: {
+            user: components["schemas"]["User"];
+            /**
+             * @description The presence others see (the gateway's `presence_updated` announces changes).
+             * @enum {string}
+             */
+            status: "online" | "idle" | "dnd";
         };
         UserStatisticsResponse: {
             total: number;
@@ -2166,6 +2204,15 @@ export interface operations {
             200: components["responses"]["TokenIssued"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description The password is right but the account is deactivated (`code` = `account_inactive`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2380,6 +2427,33 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listOnlineUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of connected users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineUserListResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     getUserStatistics: {

@@ -137,6 +137,13 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
+    "operationId": "listOnlineUsers",
+    "method": "GET",
+    "path": "/api/v1/users/online",
+    "tag": "users",
+    "routedByGlue": true
+  },
+  {
     "operationId": "getUserStatistics",
     "method": "GET",
     "path": "/api/v1/users/statistics",
@@ -451,6 +458,7 @@ export type OperationId =
   | 'updateMe'
   | 'listUsers'
   | 'createUser'
+  | 'listOnlineUsers'
   | 'getUserStatistics'
   | 'getUser'
   | 'deleteUser'

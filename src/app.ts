@@ -12,12 +12,25 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
 import { createOpsHandlers } from './handlers/ops-handlers.ts';
 import { createUsersHandlers } from './handlers/users-handlers.ts';
+import { createChannelsHandlers } from './handlers/channels-handlers.ts';
+import { createMessagesHandlers } from './handlers/messages-handlers.ts';
+import { KeyedMutex } from './domain/keyed-mutex.ts';
+import { createGuildsHandlers } from './handlers/guilds-handlers.ts';
+import { createInvitesHandlers } from './handlers/invites-handlers.ts';
+import { createPresenceHandlers } from './handlers/presence-handlers.ts';
+import { createGateway } from './gateway/gateway.ts';
+import { createGatewayChat } from './gateway/gateway-chat.ts';
+import gatewayPlugin from './gateway/gateway-plugin.ts';
 import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
+import { requestValidatorCompiler } from './request-validation.ts';
 import { bootstrapAdmin } from './services/admin-bootstrap.ts';
 import { createAuthService, type AccessClaims, type AuthService, type TokenSigner } from './services/auth-service.ts';
 import { createUsersService } from './services/users-service.ts';
+import { createChannelsService } from './services/channels-service.ts';
+import { createMessagesService } from './services/messages-service.ts';
+import { createGuildsService } from './services/guilds-service.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +46,12 @@ export const logRedactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
+  // Top level and one level down (`{ body: { password } }`, `{ frame: { token } }`).
+  'password',
+  'current_password',
+  'access_token',
+  'refresh_token',
+  'token',
   '*.password',
   '*.current_password',
   '*.access_token',
@@ -78,22 +97,12 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: {
-      customOptions: {
-        // Unknown fields are rejected (400), never silently dropped: no mass assignment.
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-        // OpenAPI's discriminator (with mapping) is documentation for clients; the oneOf branches validate.
-        keywords: ['discriminator'],
-      },
-    },
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { https: { cert: await readFile(config.TLS_CERT_FILE), key: await readFile(config.TLS_KEY_FILE) } }
       : {}),
   }) as unknown as FastifyInstance;
 
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.decorate('config', config);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -124,9 +133,16 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   };
   const authService = createAuthService({ db: app.db, config, signer, events });
   app.decorate('authService', authService);
-  const usersService = createUsersService({ db: app.db, auth: authService, onlineUserCount: () => 0 });
+  // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
+  const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
+  const usersService = createUsersService({ db: app.db, auth: authService, onlineUserCount: () => gateway.onlineUserCount() });
+  const guildsService = createGuildsService({ db: app.db, events });
+  // One lock per channel, shared by every per-channel mutation: publish order == commit order.
+  const channelLock = new KeyedMutex();
+  const channelsService = createChannelsService({ db: app.db, events, channelLock, guilds: guildsService });
+  const messagesService = createMessagesService({ db: app.db, events, channelLock });
 
-  await bootstrapAdmin({ db: app.db, config, auth: authService, log: app.log });
+  await bootstrapAdmin({ db: app.db, config, log: app.log });
 
   const serviceHandlers = {
     ...createOpsHandlers({
@@ -141,6 +157,11 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     }),
     ...createAuthHandlers({ auth: authService, config }),
     ...createUsersHandlers({ users: usersService }),
+    ...createChannelsHandlers({ channels: channelsService }),
+    ...createMessagesHandlers({ messages: messagesService }),
+    ...createGuildsHandlers({ guilds: guildsService }),
+    ...createInvitesHandlers({ guilds: guildsService }),
+    ...createPresenceHandlers({ db: app.db, gateway }),
   };
 
   app.decorate('operationHandlerNames', Object.keys(serviceHandlers));
@@ -161,6 +182,12 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
         request.auth = await authService.authenticate(token);
       },
     },
+  });
+
+  // GET /api/v1/ws: an upgrade route described by asyncapi.yaml (not openapi.yaml), registered directly.
+  await app.register(gatewayPlugin, {
+    gateway,
+    chat: createGatewayChat({ messages: messagesService, channels: channelsService }),
   });
 
   return app;

@@ -1,3 +1,7 @@
+import type { components } from '../../generated/openapi-types.ts';
+import type { ApiChannel } from '../repositories/channels-repository.ts';
+import type { EmbeddedUser } from '../repositories/embedded-user.ts';
+import type { ApiMessage } from '../repositories/messages-repository.ts';
 import type { PublicUser } from '../repositories/users-repository.ts';
 
 /**
@@ -8,6 +12,43 @@ export interface DomainEventMap {
   /** Sessions ended (logout, revocation, password change, deactivation, deletion). */
   'sessions.revoked': { user_id: string; session_ids: string[] | 'all'; reason: string };
   'user.updated': { user: PublicUser };
+
+  // Channels and messages. Payload objects are exactly the REST API's objects (`Message`,
+  // `Channel`, public `User`), so the gateway forwards them unchanged. Per channel, these are
+  // published in commit order (see src/domain/keyed-mutex.ts and the channel row lock).
+  'message.created': { channel_id: string; message: ApiMessage };
+  'message.updated': { channel_id: string; message: ApiMessage };
+  'message.deleted': { channel_id: string; message_id: string };
+  /** A user joined a room or was added to it (a room's creator gets `channel.created` instead). */
+  'member.joined': { channel_id: string; user: EmbeddedUser };
+  /** A user left or was removed from a room; their own sessions stop receiving the channel. */
+  'member.left': { channel_id: string; user_id: string };
+  /** A room or DM was created; `member_ids` are its first members (absent for guild channels). */
+  'channel.created': { channel: ApiChannel; member_ids?: string[] };
+  'channel.updated': { channel: ApiChannel };
+  /** `member_ids`: everyone who could see the channel and lost it. */
+  'channel.deleted': { channel_id: string; guild_id: string | null; member_ids: string[] };
+  'typing.started': { channel_id: string; user_id: string; at: string };
+  /** A read marker moved forwards. */
+  'read.updated': { channel_id: string; user_id: string; message_id: string };
+
+  // Guilds (src/services/guilds-service.ts). Their text channels use the channel events above
+  // (`channel.created` without member_ids; `channel.deleted` with guild_id when a guild is deleted).
+  'guild.created': { guild: components['schemas']['Guild'] };
+  'guild.updated': { guild: components['schemas']['Guild'] };
+  /** The guild, its channels, roles, bans and invites are gone; `member_ids` were its members. */
+  'guild.deleted': { guild_id: string; member_ids: string[]; channel_ids: string[] };
+  /** A user joined a guild by invite; `channel_ids` are all the guild's text channels (visibility still applies). */
+  'guild.member_joined': { guild_id: string; user: EmbeddedUser; channel_ids: string[] };
+  /** A member left, was kicked or banned: they lose every channel of the guild (`channel_ids`) at once. */
+  'guild.member_left': { guild_id: string; user_id: string; reason: 'left' | 'kicked' | 'banned'; channel_ids: string[] };
+  /** Roles changed, so channel visibility may change: for `user_id` only, or for every member when null. */
+  'guild.roles_changed': {
+    guild_id: string;
+    role_id: string;
+    action: 'created' | 'updated' | 'deleted' | 'assigned' | 'removed';
+    user_id: string | null;
+  };
 }
 
 export type DomainEventType = keyof DomainEventMap;

@@ -46,7 +46,7 @@ export function createAuthHandlers(deps: { auth: AuthService; config: Config }):
 
     async loginUser(request, reply) {
       const body = bodyOf<'loginUser'>(request);
-      const decision = loginsPerAccount.hit(body.login.toLowerCase(), Date.now());
+      const decision = loginsPerAccount.hit(await auth.loginRateKey(body.login), Date.now());
       if (!decision.allowed) {
         reply.headers({
           'retry-after': decision.resetSeconds,

@@ -80,6 +80,25 @@ export function accountConflict(error: unknown): never {
   throw error;
 }
 
+/** Checks the password policy, hashes the password and inserts the account (409 on a taken username or email). */
+export async function createAccount(db: DatabasePool, account: NewAccount): Promise<UserRow> {
+  assertPasswordPolicy(account.password);
+  const passwordHash = await hashPassword(account.password);
+  try {
+    return await users.insertUser(db, {
+      username: account.username,
+      email: account.email,
+      display_name: account.display_name ?? account.username,
+      phone_number: account.phone_number ?? null,
+      password_hash: passwordHash,
+      role: account.role ?? 'client',
+      active: account.active ?? true,
+    });
+  } catch (error) {
+    return accountConflict(error);
+  }
+}
+
 export function createAuthService(deps: { db: DatabasePool; config: Config; signer: TokenSigner; events: EventBus }) {
   const { db, config, signer, events } = deps;
 
@@ -123,25 +142,18 @@ export function createAuthService(deps: { db: DatabasePool; config: Config; sign
   }
 
   return {
-    async createAccount(account: NewAccount): Promise<UserRow> {
-      assertPasswordPolicy(account.password);
-      const passwordHash = await hashPassword(account.password);
-      try {
-        return await users.insertUser(db, {
-          username: account.username,
-          email: account.email,
-          display_name: account.display_name ?? account.username,
-          phone_number: account.phone_number ?? null,
-          password_hash: passwordHash,
-          role: account.role ?? 'client',
-          active: account.active ?? true,
-        });
-      } catch (error) {
-        return accountConflict(error);
-      }
-    },
+    createAccount: (account: NewAccount): Promise<UserRow> => createAccount(db, account),
 
     startSession,
+
+    /**
+     * The per-account login rate-limit key: the account's id when the login names one, so its
+     * username and email share one budget; otherwise the lower-cased login itself.
+     */
+    async loginRateKey(login: string): Promise<string> {
+      const user = await users.findCredentialsByLogin(db, login);
+      return user ? `user:${user.id}` : `login:${login.toLowerCase()}`;
+    },
 
     async login(login: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
       const user = await users.findCredentialsByLogin(db, login);

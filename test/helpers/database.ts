@@ -20,8 +20,12 @@ export function databaseUrl(adminUrl: string, database: string): string {
   return url.toString();
 }
 
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const { adminUrl, template } = testDatabaseSettings();
+/** A fresh database copied from the migrated template, or (`empty: true`) one with no migrations applied. */
+export async function createTestDatabase(
+  options: { empty?: boolean } = {},
+): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const { adminUrl, template: migratedTemplate } = testDatabaseSettings();
+  const template = options.empty ? 'template0' : migratedTemplate;
   const name = `parley_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();

@@ -1,0 +1,205 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import type { components } from '../../generated/openapi-types.ts';
+import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
+
+export type ApiMessage = components['schemas']['Message'];
+
+const messageRowSchema = z.object({
+  id: z.string(),
+  channel_id: z.string(),
+  content: z.string(),
+  nonce: z.string().nullable(),
+  reply_to_id: z.string().nullable(),
+  created_at: z.string(),
+  edited_at: z.string().nullable(),
+  deleted_at: z.string().nullable(),
+  ...embeddedUserShape,
+});
+export type MessageRow = z.infer<typeof messageRowSchema>;
+
+const messageColumns = sql.fragment`
+  m.id, m.channel_id, m.content, m.nonce, m.reply_to_id, m.created_at, m.edited_at, m.deleted_at,
+  ${embeddedUserColumns('u')}`;
+
+const ids = (values: readonly string[]) => sql.array([...values], 'int8');
+
+export function toApiMessage(row: MessageRow): ApiMessage {
+  return {
+    id: row.id,
+    channel_id: row.channel_id,
+    author: toEmbeddedUser(row),
+    content: row.content,
+    nonce: row.nonce,
+    reply_to_id: row.reply_to_id,
+    created_at: row.created_at,
+    edited_at: row.edited_at,
+  };
+}
+
+/**
+ * Allocates the next message id of a channel and stores the message, in one statement. The caller
+ * holds the channel row lock (see lockChannel), so the id is above every id handed out before in
+ * this channel and ids within a channel follow commit order; next_id() keeps them time-ordered.
+ */
+export function insertMessage(
+  db: CommonQueryMethods,
+  message: { channelId: string; authorId: string; content: string; nonce: string | null; replyToId: string | null },
+): Promise<MessageRow> {
+  return db.one(sql.type(messageRowSchema)`
+    WITH allocated AS (
+      SELECT GREATEST(next_id(), COALESCE(last_allocated_id, 0) + 1) AS id
+      FROM channels WHERE id = ${message.channelId}
+    ), bumped AS (
+      UPDATE channels c SET last_allocated_id = allocated.id, last_message_id = allocated.id
+      FROM allocated WHERE c.id = ${message.channelId}
+      RETURNING allocated.id
+    ), m AS (
+      INSERT INTO messages (id, channel_id, author_id, content, nonce, reply_to_id)
+      SELECT bumped.id, ${message.channelId}, ${message.authorId}, ${message.content}, ${message.nonce}, ${message.replyToId}
+      FROM bumped
+      RETURNING *
+    )
+    SELECT ${messageColumns} FROM m JOIN users u ON u.id = m.author_id`);
+}
+
+/** The message an earlier send with this nonce stored, if that was within the last 24 hours. */
+export function findRecentNonce(db: CommonQueryMethods, channelId: string, authorId: string, nonce: string) {
+  return db.maybeOneFirst(sql.type(z.object({ message_id: z.string() }))`
+    SELECT message_id FROM message_nonces
+    WHERE channel_id = ${channelId} AND author_id = ${authorId} AND nonce = ${nonce}
+      AND created_at > now() - interval '24 hours'`);
+}
+
+/** Records (or, after the 24-hour window, re-points) a nonce. */
+export function upsertNonce(db: CommonQueryMethods, channelId: string, authorId: string, nonce: string, messageId: string) {
+  return db.query(sql.type(z.object({}))`
+    INSERT INTO message_nonces (channel_id, author_id, nonce, message_id)
+    VALUES (${channelId}, ${authorId}, ${nonce}, ${messageId})
+    ON CONFLICT (channel_id, author_id, nonce)
+    DO UPDATE SET message_id = EXCLUDED.message_id, created_at = now()`);
+}
+
+/** A message of a channel; deleted ones only when asked (a nonce replay returns the original). */
+export function findMessage(
+  db: CommonQueryMethods,
+  channelId: string,
+  messageId: string,
+  options: { includeDeleted?: boolean } = {},
+): Promise<MessageRow | null> {
+  return db.maybeOne(sql.type(messageRowSchema)`
+    SELECT ${messageColumns} FROM messages m JOIN users u ON u.id = m.author_id
+    WHERE m.id = ${messageId} AND m.channel_id = ${channelId}
+      ${options.includeDeleted ? sql.fragment`` : sql.fragment`AND m.deleted_at IS NULL`}`);
+}
+
+export function findMessagesByIds(db: CommonQueryMethods, messageIds: readonly string[]): Promise<readonly MessageRow[]> {
+  if (messageIds.length === 0) return Promise.resolve([]);
+  return db.any(sql.type(messageRowSchema)`
+    SELECT ${messageColumns} FROM messages m JOIN users u ON u.id = m.author_id
+    WHERE m.id = ANY(${ids(messageIds)}) AND m.deleted_at IS NULL`);
+}
+
+export function updateMessageContent(
+  db: CommonQueryMethods,
+  channelId: string,
+  messageId: string,
+  content: string,
+): Promise<MessageRow | null> {
+  return db.maybeOne(sql.type(messageRowSchema)`
+    WITH m AS (
+      UPDATE messages SET content = ${content}, edited_at = now()
+      WHERE id = ${messageId} AND channel_id = ${channelId} AND deleted_at IS NULL
+      RETURNING *
+    )
+    SELECT ${messageColumns} FROM m JOIN users u ON u.id = m.author_id`);
+}
+
+/** Marks a message deleted and moves the channel's last_message_id back when it was the last one. */
+export async function softDeleteMessage(db: CommonQueryMethods, channelId: string, messageId: string): Promise<boolean> {
+  const deleted = await db.maybeOne(sql.type(z.object({ id: z.string() }))`
+    UPDATE messages SET deleted_at = now()
+    WHERE id = ${messageId} AND channel_id = ${channelId} AND deleted_at IS NULL
+    RETURNING id`);
+  if (!deleted) return false;
+  await db.query(sql.type(z.object({}))`
+    UPDATE channels SET last_message_id = (
+      SELECT max(id) FROM messages WHERE channel_id = ${channelId} AND deleted_at IS NULL
+    )
+    WHERE id = ${channelId} AND last_message_id = ${messageId}`);
+  return true;
+}
+
+/**
+ * One direction of history (keyset, no OFFSET): `older` = ids below `bound` newest first,
+ * `newer` = ids above `bound` (or from it, when inclusive) oldest first.
+ */
+export function historySlice(
+  db: CommonQueryMethods,
+  query: { channelId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number },
+): Promise<readonly MessageRow[]> {
+  const conditions = [sql.fragment`m.channel_id = ${query.channelId}`, sql.fragment`m.deleted_at IS NULL`];
+  if (query.bound !== undefined) {
+    if (query.direction === 'older') conditions.push(sql.fragment`m.id < ${query.bound}`);
+    else conditions.push(query.inclusive ? sql.fragment`m.id >= ${query.bound}` : sql.fragment`m.id > ${query.bound}`);
+  }
+  return db.any(sql.type(messageRowSchema)`
+    SELECT ${messageColumns} FROM messages m JOIN users u ON u.id = m.author_id
+    WHERE ${sql.join(conditions, sql.fragment` AND `)}
+    ORDER BY m.id ${query.direction === 'older' ? sql.fragment`DESC` : sql.fragment`ASC`}
+    LIMIT ${query.limit}`);
+}
+
+/**
+ * The channels a user can read right now, as a SQL condition on `column`: rooms and DMs they are a
+ * member of (checked in SQL, at query time) plus the guild channels the guild module lets them view.
+ */
+function readableBy(column: ReturnType<typeof sql.identifier>, userId: string, guildChannelIds: readonly string[]) {
+  return sql.fragment`(
+    ${column} IN (
+      SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id
+      WHERE cm.user_id = ${userId} AND c.guild_id IS NULL)
+    OR ${column} = ANY(${ids(guildChannelIds)}))`;
+}
+
+/** Full-text search (ranked, then newest first) over the messages the user can read right now. */
+export function searchMessages(
+  db: CommonQueryMethods,
+  query: {
+    userId: string;
+    guildChannelIds: readonly string[];
+    q: string;
+    channelId?: string;
+    authorId?: string;
+    before?: string;
+    limit: number;
+  },
+): Promise<readonly MessageRow[]> {
+  const conditions = [
+    sql.fragment`m.deleted_at IS NULL`,
+    sql.fragment`m.search @@ query`,
+    readableBy(sql.identifier(['m', 'channel_id']), query.userId, query.guildChannelIds),
+  ];
+  if (query.channelId) conditions.push(sql.fragment`m.channel_id = ${query.channelId}`);
+  if (query.authorId) conditions.push(sql.fragment`m.author_id = ${query.authorId}`);
+  if (query.before) conditions.push(sql.fragment`m.id < ${query.before}`);
+  return db.any(sql.type(messageRowSchema)`
+    SELECT ${messageColumns}
+    FROM messages m
+    JOIN users u ON u.id = m.author_id
+    CROSS JOIN websearch_to_tsquery('simple', ${query.q}) AS query
+    WHERE ${sql.join(conditions, sql.fragment` AND `)}
+    ORDER BY ts_rank(m.search, query) DESC, m.id DESC
+    LIMIT ${query.limit + 1}`);
+}
+
+const statsSchema = z.object({ messages_sent: z.number(), messages_received: z.number() });
+
+export function messageCounts(db: CommonQueryMethods, userId: string, guildChannelIds: readonly string[]) {
+  return db.one(sql.type(statsSchema)`
+    SELECT
+      (SELECT count(*) FROM messages WHERE author_id = ${userId} AND deleted_at IS NULL)::int AS messages_sent,
+      (SELECT count(*) FROM messages m
+       WHERE m.deleted_at IS NULL AND m.author_id <> ${userId}
+         AND ${readableBy(sql.identifier(['m', 'channel_id']), userId, guildChannelIds)})::int AS messages_received`);
+}

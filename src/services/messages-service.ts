@@ -1,0 +1,237 @@
+import type { DatabasePool } from 'slonik';
+import type { components } from '../../generated/openapi-types.ts';
+import type { KeyedMutex } from '../domain/keyed-mutex.ts';
+import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import * as channels from '../repositories/channels-repository.ts';
+import * as messages from '../repositories/messages-repository.ts';
+import type { ApiMessage, MessageRow } from '../repositories/messages-repository.ts';
+import type { AuthContext } from './auth-service.ts';
+import { resolveChannelAccess, viewableGuildChannelIds, type ChannelAccess } from './channel-access.ts';
+import { viewerOf } from './channels-service.ts';
+
+export type UserStats = components['schemas']['UserStats'];
+
+export const MAX_CONTENT_LENGTH = 4000;
+export const MAX_NONCE_LENGTH = 64;
+
+export interface SendMessageInput {
+  content: string;
+  nonce?: string;
+  reply_to_id?: string;
+}
+
+export interface HistoryQuery {
+  before?: string;
+  after?: string;
+  around?: string;
+  limit?: number;
+}
+
+export interface SearchQuery {
+  q: string;
+  channel_id?: string;
+  author_id?: string;
+  before?: string;
+  limit?: number;
+}
+
+/** Trimmed content of 1..4000 characters (Unicode code points). */
+export function normalizeContent(content: string, field = '/content'): string {
+  const trimmed = content.trim();
+  if (trimmed === '') throw invalid(field, 'must not be blank');
+  if ([...trimmed].length > MAX_CONTENT_LENGTH) throw invalid(field, `must not have more than ${MAX_CONTENT_LENGTH} characters`);
+  return trimmed;
+}
+
+const readForbidden = (access: ChannelAccess) =>
+  forbidden(access.channel.guild_id !== null ? 'You may not read this channel.' : 'Join the room first.');
+
+/**
+ * Picks the `around` window: up to `limit` messages, about half older than the anchor and half from
+ * it onwards, filling from the other side when one side runs short.
+ */
+export function aroundWindow(olderAvailable: number, newerAvailable: number, limit: number) {
+  const older = Math.min(olderAvailable, Math.max(Math.floor(limit / 2), limit - newerAvailable));
+  const newer = Math.min(newerAvailable, limit - older);
+  return { older, newer };
+}
+
+export function createMessagesService(deps: { db: DatabasePool; events: EventBus; channelLock: KeyedMutex }) {
+  const { db, events, channelLock } = deps;
+
+  async function readable(auth: AuthContext, channelId: string): Promise<ChannelAccess> {
+    const access = await resolveChannelAccess(db, viewerOf(auth), channelId);
+    if (!access.canRead) throw readForbidden(access);
+    return access;
+  }
+
+  return {
+    /**
+     * Stores a message, or returns the earlier one for a nonce seen in the last 24 hours
+     * (`created: false`; nothing stored or announced). Runs under the channel lock: the id is
+     * allocated under the channel row lock and message.created is published after commit, in order.
+     */
+    async send(auth: AuthContext, channelId: string, input: SendMessageInput): Promise<{ message: ApiMessage; created: boolean }> {
+      const content = normalizeContent(input.content);
+      const nonce = input.nonce ?? null;
+      if (nonce !== null && (nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH)) {
+        throw invalid('/nonce', `must have 1 to ${MAX_NONCE_LENGTH} characters`);
+      }
+      return channelLock.run(channelId, async () => {
+        const outcome = await db.transaction(async (tx) => {
+          const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
+          if (!access.canSend) {
+            throw forbidden(access.isMember ? 'You may not send messages in this channel.' : 'Join the room first.');
+          }
+          // After the lock: a concurrent send with this nonce has committed (and is seen) or not started.
+          if (nonce !== null) {
+            const earlierId = await messages.findRecentNonce(tx, channelId, auth.userId, nonce);
+            const earlier = earlierId ? await messages.findMessage(tx, channelId, earlierId, { includeDeleted: true }) : null;
+            if (earlier) return { row: earlier, created: false };
+          }
+          const replyToId = input.reply_to_id ?? null;
+          if (replyToId !== null && !(await messages.findMessage(tx, channelId, replyToId))) {
+            throw invalid('/reply_to_id', 'must be a message in this channel');
+          }
+          const row: MessageRow = await messages.insertMessage(tx, {
+            channelId,
+            authorId: auth.userId,
+            content,
+            nonce,
+            replyToId,
+          });
+          if (nonce !== null) await messages.upsertNonce(tx, channelId, auth.userId, nonce, row.id);
+          return { row, created: true };
+        });
+        const message = messages.toApiMessage(outcome.row);
+        if (outcome.created) events.publish({ type: 'message.created', channel_id: channelId, message });
+        return { message, created: outcome.created };
+      });
+    },
+
+    /** History, newest first, with exactly one of before/after/around (or none: the newest). */
+    async list(auth: AuthContext, channelId: string, query: HistoryQuery): Promise<{ items: ApiMessage[]; has_more: boolean }> {
+      const given = (['before', 'after', 'around'] as const).filter((name) => query[name] !== undefined);
+      if (given.length > 1) {
+        throw new ProblemError(
+          'validation_failed',
+          `Give at most one of before, after and around (got ${given.join(', ')}).`,
+          given.map((name) => ({ field: `querystring:/${name}`, message: 'cannot be combined with another cursor' })),
+        );
+      }
+      const limit = query.limit ?? 50;
+      await readable(auth, channelId);
+      if (query.after !== undefined) {
+        const rows = await messages.historySlice(db, { channelId, direction: 'newer', bound: query.after, limit: limit + 1 });
+        return { items: rows.slice(0, limit).reverse().map(messages.toApiMessage), has_more: rows.length > limit };
+      }
+      if (query.around !== undefined) {
+        const [older, newer] = await Promise.all([
+          messages.historySlice(db, { channelId, direction: 'older', bound: query.around, limit: limit + 1 }),
+          messages.historySlice(db, { channelId, direction: 'newer', bound: query.around, inclusive: true, limit: limit + 1 }),
+        ]);
+        const take = aroundWindow(older.length, newer.length, limit);
+        const window = [...newer.slice(0, take.newer).reverse(), ...older.slice(0, take.older)];
+        return {
+          items: window.map(messages.toApiMessage),
+          has_more: older.length > take.older || newer.length > take.newer,
+        };
+      }
+      const rows = await messages.historySlice(db, {
+        channelId,
+        direction: 'older',
+        ...(query.before !== undefined ? { bound: query.before } : {}),
+        limit: limit + 1,
+      });
+      return { items: rows.slice(0, limit).map(messages.toApiMessage), has_more: rows.length > limit };
+    },
+
+    async get(auth: AuthContext, channelId: string, messageId: string): Promise<ApiMessage> {
+      await readable(auth, channelId);
+      const row = await messages.findMessage(db, channelId, messageId);
+      if (!row) throw notFound('message');
+      return messages.toApiMessage(row);
+    },
+
+    /** Author only; sets edited_at. */
+    async edit(auth: AuthContext, channelId: string, messageId: string, input: { content: string }): Promise<ApiMessage> {
+      const content = normalizeContent(input.content);
+      return channelLock.run(channelId, async () => {
+        const row = await db.transaction(async (tx) => {
+          const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
+          if (!access.canRead) throw readForbidden(access);
+          const existing = await messages.findMessage(tx, channelId, messageId);
+          if (!existing) throw notFound('message');
+          if (existing.u_id !== auth.userId) throw forbidden('Only the author may edit a message.');
+          const updated = await messages.updateMessageContent(tx, channelId, messageId, content);
+          if (!updated) throw notFound('message');
+          return updated;
+        });
+        const message = messages.toApiMessage(row);
+        events.publish({ type: 'message.updated', channel_id: channelId, message });
+        return message;
+      });
+    },
+
+    /** The author, the room owner, MANAGE_MESSAGES in a guild channel, or an admin. */
+    async remove(auth: AuthContext, channelId: string, messageId: string): Promise<void> {
+      return channelLock.run(channelId, async () => {
+        await db.transaction(async (tx) => {
+          const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
+          if (!access.canRead && !access.isAdmin) throw readForbidden(access);
+          const existing = await messages.findMessage(tx, channelId, messageId);
+          if (!existing) throw notFound('message');
+          if (existing.u_id !== auth.userId && !access.canManageMessages) {
+            throw forbidden('Only the author, the room owner, a moderator or an admin may delete this message.');
+          }
+          if (!(await messages.softDeleteMessage(tx, channelId, messageId))) throw notFound('message');
+        });
+        events.publish({ type: 'message.deleted', channel_id: channelId, message_id: messageId });
+      });
+    },
+
+    /** Ranked full-text search over the channels the caller can read right now. */
+    async search(auth: AuthContext, query: SearchQuery): Promise<{ items: ApiMessage[]; has_more: boolean }> {
+      const limit = query.limit ?? 50;
+      let guildChannelIds: string[];
+      if (query.channel_id !== undefined) {
+        const access = await readable(auth, query.channel_id);
+        guildChannelIds = access.channel.guild_id !== null ? [access.channel.id] : [];
+      } else {
+        guildChannelIds = await viewableGuildChannelIds(db, auth.userId);
+      }
+      const rows = await messages.searchMessages(db, {
+        userId: auth.userId,
+        guildChannelIds,
+        q: query.q,
+        ...(query.channel_id !== undefined ? { channelId: query.channel_id } : {}),
+        ...(query.author_id !== undefined ? { authorId: query.author_id } : {}),
+        ...(query.before !== undefined ? { before: query.before } : {}),
+        limit,
+      });
+      return { items: rows.slice(0, limit).map(messages.toApiMessage), has_more: rows.length > limit };
+    },
+
+    async stats(auth: AuthContext): Promise<UserStats> {
+      const guildChannelIds = await viewableGuildChannelIds(db, auth.userId);
+      const [counts, memberChannelIds] = await Promise.all([
+        messages.messageCounts(db, auth.userId, guildChannelIds),
+        channels.memberChannelIds(db, auth.userId),
+      ]);
+      const states = await channels.readStates(db, auth.userId, [...new Set([...memberChannelIds, ...guildChannelIds])]);
+      const unread = states
+        .filter((state) => state.unread_count > 0)
+        .map((state) => ({ channel_id: state.channel_id, unread_count: state.unread_count }))
+        .sort((a, b) => b.unread_count - a.unread_count || (BigInt(a.channel_id) < BigInt(b.channel_id) ? -1 : 1));
+      return {
+        messages_sent: counts.messages_sent,
+        messages_received: counts.messages_received,
+        unread_total: unread.reduce((sum, channel) => sum + channel.unread_count, 0),
+        channels: unread,
+      };
+    },
+  };
+}
+
+export type MessagesService = ReturnType<typeof createMessagesService>;
