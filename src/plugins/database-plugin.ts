@@ -1,16 +1,13 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { migrate } from '../db/migrate.ts';
+import { migrationsDirectory, openDatabase } from '../db/open-database.ts';
 import { createDatabasePool, type DatabasePool } from '../db/pool.ts';
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const migrationsDirectory = path.join(projectRoot, 'sql');
+export { migrationsDirectory, projectRoot } from '../db/open-database.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,18 +23,8 @@ declare module 'fastify' {
 export default fp(
   async function databasePlugin(app: FastifyInstance, options: { config: Config }) {
     const { config } = options;
-    let embedded: EmbeddedDatabase | undefined;
-    let url = config.DATABASE_URL;
-    if (!url) {
-      const dataDir = path.resolve(projectRoot, config.DATA_DIR);
-      app.log.info({ dataDir, port: config.EMBEDDED_PG_PORT }, 'starting embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres({
-        dataDir,
-        port: config.EMBEDDED_PG_PORT,
-        log: (message) => app.log.debug({ postgres: message }, 'postgres'),
-      });
-      url = embedded.url;
-    }
+    const database = await openDatabase(config, app.log);
+    const { url } = database;
     try {
       const result = await migrate(url, migrationsDirectory);
       app.log.info({ applied: result.applied, alreadyApplied: result.alreadyApplied }, 'migrations up to date');
@@ -53,10 +40,10 @@ export default fp(
       });
       app.addHook('onClose', async () => {
         await pool.end().catch(() => {});
-        await embedded?.stop();
+        await database.stop();
       });
     } catch (error) {
-      await embedded?.stop();
+      await database.stop();
       throw error;
     }
   },

@@ -2,14 +2,37 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
+import { projectRoot } from '../db/open-database.ts';
+import { ProblemError } from '../errors.ts';
 
 /** Per-IP limits by operationId; per-account login limits live in the auth handlers. */
 function perIpLimits(config: Config): Record<string, number> {
   return { registerUser: config.RATE_LIMIT_REGISTER_PER_IP, loginUser: config.RATE_LIMIT_LOGIN_PER_IP };
 }
+
+/** operationIds whose request body the contract marks `required: true`. */
+function operationsRequiringBody(): Set<string> {
+  const spec = JSON.parse(readFileSync(path.join(projectRoot, 'generated/openapi.bundled.json'), 'utf8')) as {
+    paths: Record<string, Record<string, { operationId?: string; requestBody?: { required?: boolean } }>>;
+  };
+  const required = new Set<string>();
+  for (const item of Object.values(spec.paths)) {
+    for (const operation of Object.values(item)) {
+      if (operation?.operationId && operation.requestBody?.required === true) required.add(operation.operationId);
+    }
+  }
+  return required;
+}
+
+const hookList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+
+const missingBody = () =>
+  new ProblemError('validation_failed', 'A JSON request body is required.', [{ field: '/', message: 'is required' }]);
 
 export default fp(
   async function securityPlugin(app: FastifyInstance, options: { config: Config }) {
@@ -21,6 +44,30 @@ export default fp(
       exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
     });
     await app.register(cookie);
+
+    // The contract only accepts JSON bodies. Fastify's built-in text/plain parser would hand
+    // handlers an unvalidated string (body schemas are per content type): 415 like any other type.
+    app.removeContentTypeParser('text/plain');
+
+    const bodyRequired = operationsRequiringBody();
+    const requireBody = async (request: FastifyRequest) => {
+      if (request.body === undefined || request.body === null) throw missingBody();
+    };
+    app.addHook('onRoute', (route) => {
+      const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+      if (!operationId) return;
+      // fastify-openapi-glue runs the security handlers as a preHandler, after the body was parsed
+      // and validated: an anonymous request with a bad body got 400 instead of 401. Authenticate first.
+      if (route.preHandler) {
+        route.onRequest = [...hookList(route.onRequest), ...hookList(route.preHandler)] as typeof route.onRequest;
+        delete route.preHandler;
+      }
+      // The glue drops `requestBody.required`, and Fastify skips body validation when there is no
+      // body at all: a missing required body is a 400, not a handler crash.
+      if (bodyRequired.has(operationId)) {
+        route.preValidation = [...hookList(route.preValidation), requireBody] as typeof route.preValidation;
+      }
+    });
 
     const limits = perIpLimits(config);
     // Runs before @fastify/rate-limit's own onRoute hook, so the limit is in place when it reads the route.

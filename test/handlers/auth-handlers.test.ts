@@ -218,6 +218,7 @@ t.test('login: 400 validation names each bad field', async (t) => {
     [{ login: '', password: 'Sup3r-secret' }, '/login'],
     [{ login: 'someone', password: 'Sup3r-secret', remember: true }, '/remember'],
     [{ login: 'x'.repeat(255), password: 'Sup3r-secret' }, '/login'],
+    [{ login: 42, password: 'Sup3r-secret' }, '/login'], // bodies are never type-coerced
   ];
   for (const [body, field] of cases) {
     const response = await api('POST', '/api/v1/auth/login', { body });

@@ -302,6 +302,9 @@ t.test('PATCH /users/{id} (admin): role and active; deactivation ends sessions a
   t.ok(fieldsOf(badId.body).some((field) => field.includes('user_id')));
   const badBody = await api('PATCH', `/api/v1/users/${user.user.id}`, { token: admin.token, body: { role: 'owner' } });
   t.equal(badBody.status, 400);
+  const stringly = await api('PATCH', `/api/v1/users/${user.user.id}`, { token: admin.token, body: { active: 'false' } });
+  t.equal(stringly.status, 400, '"false" is not a boolean: bodies are not type-coerced');
+  t.same(fieldsOf(stringly.body), ['/active']);
   const extra = await api('PATCH', `/api/v1/users/${user.user.id}`, { token: admin.token, body: { password_hash: 'x' } });
   t.same(fieldsOf(extra.body), ['/password_hash'], 'not even admins may set arbitrary columns');
   const text = await api('PATCH', `/api/v1/users/${user.user.id}`, {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
@@ -51,9 +51,10 @@ export const testDefaults: Partial<Config> = {
  */
 export async function build(t: Test, overrides: Partial<Config> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const config = configWith({
     ...testDefaults,
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'parley-test-')),
+    DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     ...overrides,
   });
@@ -65,6 +66,7 @@ export async function build(t: Test, overrides: Partial<Config> = {}): Promise<T
   t.teardown(async () => {
     await app.close();
     await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
   return { app, config, baseUrl, databaseUrl: database.url, api: apiClient(t, baseUrl) };
 }

@@ -1,0 +1,83 @@
+import t from 'tap';
+import { ConfigError, configWith, loadConfig } from '../src/config.ts';
+import { freePort, runNode } from './helpers/accounts.ts';
+
+const issuesOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+};
+
+t.test('defaults: every variable is optional', async (t) => {
+  const config = loadConfig({});
+  t.match(config, {
+    NODE_ENV: 'development',
+    HOST: '0.0.0.0',
+    PORT: 8080,
+    DATA_DIR: '.data',
+    BODY_LIMIT_BYTES: 1024 * 1024,
+    ACCESS_TOKEN_TTL_SECONDS: 900,
+    RATE_LIMIT_LOGIN_PER_ACCOUNT: 5,
+    COOKIE_SECURE: false,
+    CORS_ORIGINS: [],
+    ADMIN_USERNAME: 'admin',
+  });
+  t.equal(config.DATABASE_URL, undefined, 'no DATABASE_URL: embedded PostgreSQL');
+  t.same(loadConfig({ PORT: '' }).PORT, 8080, 'an empty value counts as unset');
+});
+
+t.test('values are parsed: numbers, booleans, lists', async (t) => {
+  const config = loadConfig({
+    PORT: '9000',
+    COOKIE_SECURE: 'true',
+    CORS_ORIGINS: 'https://a.example, https://b.example,',
+    RATE_LIMIT_WINDOW_SECONDS: '5',
+    DATABASE_URL: 'postgres://u:p@db:5432/parley',
+  });
+  t.equal(config.PORT, 9000);
+  t.equal(config.COOKIE_SECURE, true);
+  t.same(config.CORS_ORIGINS, ['https://a.example', 'https://b.example']);
+  t.equal(config.RATE_LIMIT_WINDOW_SECONDS, 5);
+  t.equal(config.DATABASE_URL, 'postgres://u:p@db:5432/parley');
+  t.equal(configWith({ PORT: 1234 }).PORT, 1234, 'configWith overrides the parsed environment');
+});
+
+t.test('a bad value throws a ConfigError naming the variable', async (t) => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '80.5' }, 'PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ BODY_LIMIT_BYTES: '0' }, 'BODY_LIMIT_BYTES'],
+    [{ COOKIE_SECURE: 'yes' }, 'COOKIE_SECURE'],
+    [{ RATE_LIMIT_LOGIN_PER_IP: '-3' }, 'RATE_LIMIT_LOGIN_PER_IP'],
+    [{ EMBEDDED_PG_PORT: '80' }, 'EMBEDDED_PG_PORT'],
+    [{ ADMIN_EMAIL: 'nope' }, 'ADMIN_EMAIL'],
+    [{ ADMIN_USERNAME: 'a b' }, 'ADMIN_USERNAME'],
+    [{ TLS_CERT_FILE: '/cert.pem' }, 'TLS_CERT_FILE/TLS_KEY_FILE'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+  ];
+  for (const [env, name] of cases) {
+    const issues = issuesOf(env);
+    t.equal(issues.length, 1, JSON.stringify(env));
+    t.ok(issues[0]?.startsWith(`${name}: `), `${JSON.stringify(env)} -> ${issues[0]}`);
+  }
+  const several = issuesOf({ PORT: 'abc', LOG_LEVEL: 'loud' });
+  t.same(several.map((issue) => issue.split(':')[0]), ['PORT', 'LOG_LEVEL'], 'every bad variable is named at once');
+  t.throws(() => loadConfig({ PORT: 'abc' }), { name: 'ConfigError', message: /Invalid configuration:\n {2}- PORT: / });
+});
+
+t.test('the real server refuses to start on a bad value, naming it', async (t) => {
+  const result = await runNode(['src/server.ts'], { PORT: 'abc', DATA_DIR: '/nonexistent/never-used', EMBEDDED_PG_PORT: String(await freePort()) }, 30_000);
+  t.equal(result.code, 1, 'exit code 1');
+  t.equal(result.signal, null);
+  t.match(result.stderr, /Invalid configuration:\n {2}- PORT: /);
+  t.equal(result.stdout, '', 'it stopped before starting anything');
+});
