@@ -92,6 +92,9 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // The database plugin may initialise and start embedded PostgreSQL and run migrations: on a
+    // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
+    pluginTimeout: 120_000,
     requestIdHeader: false,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];

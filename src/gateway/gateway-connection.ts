@@ -1,0 +1,419 @@
+import type { RawData, WebSocket } from 'ws';
+import type { ClientFrame, ErrorCode, ServerFrame } from '../../generated/asyncapi-types.ts';
+import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
+import { fieldErrors } from '../plugins/errors-plugin.ts';
+import { ProblemError } from '../errors.ts';
+import type { AuthContext } from '../services/auth-service.ts';
+import { FrameRateLimiter } from './frame-rate-limiter.ts';
+import type { Gateway } from './gateway.ts';
+import type { GatewaySession, SessionSink } from './gateway-session.ts';
+import { frameBytes, wsFrame, type OutboundEvent } from './outbound-event.ts';
+
+/** Close codes of asyncapi.yaml. */
+export const CloseCode = {
+  normal: 1000,
+  serviceRestart: 1012,
+  unknownError: 4000,
+  unknownType: 4001,
+  invalidPayload: 4002,
+  notAuthenticated: 4003,
+  authenticationFailed: 4004,
+  alreadyAuthenticated: 4005,
+  invalidSeq: 4007,
+  rateLimited: 4008,
+  heartbeatTimeout: 4009,
+} as const;
+
+type State = 'open' | 'authenticating' | 'ready' | 'closed';
+
+const TEXT = { binary: false } as const;
+const OPEN = 1;
+
+/** Problem codes of the services -> the `error` frame's code vocabulary. */
+function errorCodeOf(error: ProblemError): ErrorCode {
+  switch (error.code) {
+    case 'validation_failed':
+    case 'payload_too_large':
+    case 'unsupported_media_type':
+      return 'validation_failed';
+    case 'unauthorized':
+    case 'invalid_credentials':
+      return 'unauthorized';
+    case 'forbidden':
+    case 'account_inactive':
+      return 'forbidden';
+    case 'not_found':
+    case 'conflict':
+    case 'rate_limited':
+      return error.code;
+    default:
+      return 'internal_error';
+  }
+}
+
+const validRef = (ref: unknown): ref is string => typeof ref === 'string' && ref.length <= 64;
+
+/**
+ * One WebSocket connection's state machine: `hello`, authentication (upgrade credentials, an
+ * `authorization` frame or `resume`), then frames in, events out, until it closes.
+ *
+ * Frames are checked as they arrive (rate, size, JSON, type, schema); frames that need the
+ * database run one after another, in arrival order, so a client's sends commit in the order sent.
+ */
+export class GatewayConnection implements SessionSink {
+  readonly gateway: Gateway;
+  readonly socket: WebSocket;
+  /** The session id announced in `hello` (used when this connection authenticates). */
+  readonly helloId: string;
+  state: State = 'open';
+  session: GatewaySession | null = null;
+  auth: AuthContext | null = null;
+  /** Date.now() of the last client frame. */
+  lastFrameAt: number;
+  /** A protocol ping is outstanding. */
+  awaitingPong = false;
+  readonly #limiter: FrameRateLimiter;
+  #authTimer: NodeJS.Timeout | null = null;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(gateway: Gateway, socket: WebSocket, helloId: string) {
+    this.gateway = gateway;
+    this.socket = socket;
+    this.helloId = helloId;
+    this.lastFrameAt = Date.now();
+    const { config } = gateway;
+    this.#limiter = new FrameRateLimiter(config.WS_RATE_LIMIT_FRAMES, config.WS_RATE_LIMIT_WINDOW_MS);
+  }
+
+  /** Sends `hello`, then authenticates with the upgrade credentials or waits for a frame. */
+  start(upgradeToken: string | null): void {
+    const { config } = this.gateway;
+    this.socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    this.socket.on('close', (code) => this.#onSocketClose(code));
+    this.socket.on('pong', () => {
+      this.awaitingPong = false;
+    });
+    this.send({
+      type: 'hello',
+      session_id: this.helloId,
+      heartbeat_interval_ms: config.WS_HEARTBEAT_INTERVAL_MS,
+      resume_window_ms: config.WS_RESUME_WINDOW_MS,
+    });
+    if (upgradeToken !== null) {
+      this.state = 'authenticating';
+      this.#enqueue(() => this.#authorize(upgradeToken, undefined));
+    } else {
+      this.#authTimer = setTimeout(() => {
+        if (this.state === 'open') this.close(CloseCode.notAuthenticated, 'authorization timeout');
+      }, config.WS_AUTH_TIMEOUT_MS);
+      this.#authTimer.unref();
+    }
+  }
+
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Settles when every queued frame has been handled. */
+  drained(): Promise<void> {
+    return this.#queue;
+  }
+
+  // ───────────────────────────── output
+
+  send(frame: ServerFrame): void {
+    if (this.socket.readyState !== OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+    this.gateway.metrics.framesOut(frame.type, 1);
+  }
+
+  /**
+   * The fan-out's hot path. While ws has nothing of its own queued (it queues only for
+   * compression, which is off, and Blobs, which are never sent), the pre-framed bytes go straight
+   * to the TCP socket: same stream, same order as ws's own writes, one write per recipient.
+   */
+  sendEvent(event: OutboundEvent, seq: number): void {
+    if (this.socket.readyState !== OPEN) return;
+    const internals = this.socket as unknown as { _socket?: NodeJS.WritableStream; _sender?: { _queue: unknown[]; _state: number } };
+    const raw = internals._socket;
+    const sender = internals._sender;
+    if (raw && sender && sender._state === 0 && sender._queue.length === 0) raw.write(wsFrame(event, seq));
+    else this.socket.send(frameBytes(event, seq), TEXT);
+  }
+
+  #error(code: ErrorCode, message: string, ref: unknown, errors?: { field: string; message: string }[]): void {
+    this.send({
+      type: 'error',
+      ...(validRef(ref) ? { ref } : {}),
+      code,
+      message,
+      ...(errors && errors.length > 0 ? { errors } : {}),
+    });
+  }
+
+  /** Closes with a code of the contract (server side). Idempotent. */
+  close(code: number, reason = ''): void {
+    if (this.isClosed()) return;
+    this.#finish(code);
+    this.gateway.metrics.closed(code);
+    this.socket.close(code, reason);
+  }
+
+  /** Drops a connection whose TCP peer stopped answering (no close handshake possible). */
+  terminate(): void {
+    if (this.state !== 'closed') {
+      this.#finish(1006);
+      this.gateway.metrics.closed(1006);
+    }
+    this.socket.terminate();
+  }
+
+  #onSocketClose(code: number): void {
+    if (this.isClosed()) return;
+    this.#finish(code);
+    this.gateway.metrics.closed(code);
+  }
+
+  /** Leaves every index; the session (if any) detaches and stays resumable. */
+  #finish(code: number): void {
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    if (this.#authTimer) clearTimeout(this.#authTimer);
+    this.#authTimer = null;
+    this.gateway.connectionClosed(this, wasReady, code);
+  }
+
+  // ───────────────────────────── input
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.isClosed()) return;
+    const now = Date.now();
+    this.lastFrameAt = now;
+    if (!this.#limiter.hit(now)) {
+      this.gateway.metrics.frameIn('rate_limited');
+      this.close(CloseCode.rateLimited, 'rate limited');
+      return;
+    }
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (isBinary || bytes.length > this.gateway.config.WS_MAX_FRAME_BYTES) {
+      this.gateway.metrics.frameIn('invalid');
+      this.close(CloseCode.invalidPayload, isBinary ? 'binary frames are not accepted' : 'frame too large');
+      return;
+    }
+    let frame: unknown;
+    try {
+      frame = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      this.gateway.metrics.frameIn('invalid');
+      this.close(CloseCode.invalidPayload, 'invalid JSON');
+      return;
+    }
+    if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
+      this.gateway.metrics.frameIn('invalid');
+      this.close(CloseCode.invalidPayload, 'a frame must be a JSON object');
+      return;
+    }
+    const type = (frame as { type?: unknown }).type;
+    if (!isClientFrameType(type)) {
+      this.gateway.metrics.frameIn('unknown');
+      this.close(CloseCode.unknownType, 'unknown frame type');
+      return;
+    }
+    this.gateway.metrics.frameIn(type);
+    const validate = clientFrameValidators[type];
+    if (!validate(frame)) {
+      this.#error(
+        'validation_failed',
+        `The ${type} frame is invalid.`,
+        (frame as { ref?: unknown }).ref,
+        fieldErrors(validate.errors ?? []),
+      );
+      return;
+    }
+    this.#dispatch(frame as ClientFrame);
+  }
+
+  #dispatch(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'ping':
+        this.send({ type: 'pong', ...(frame.ref !== undefined ? { ref: frame.ref } : {}) });
+        return;
+      case 'authorization':
+        if (this.state !== 'open') return this.close(CloseCode.alreadyAuthenticated, 'already authenticated');
+        this.state = 'authenticating';
+        this.#enqueue(() => this.#authorize(frame.token, frame.ref));
+        return;
+      case 'resume':
+        if (this.state !== 'open') return this.close(CloseCode.alreadyAuthenticated, 'already authenticated');
+        this.state = 'authenticating';
+        this.#enqueue(() => this.#resume(frame.token, frame.session_id, frame.seq, frame.ref));
+        return;
+      default:
+        if (this.state === 'open') return this.close(CloseCode.notAuthenticated, 'not authenticated');
+        this.#enqueue(() => this.#command(frame));
+    }
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#queue = this.#queue
+      .then(() => (this.isClosed() ? undefined : task()))
+      .catch((error: unknown) => {
+        this.gateway.log.error({ err: error }, 'gateway frame handler failed');
+        this.close(CloseCode.unknownError, 'unknown error');
+      });
+  }
+
+  // ───────────────────────────── authentication
+
+  async #authenticate(token: string): Promise<AuthContext | null> {
+    try {
+      return await this.gateway.auth.authenticate(token);
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      this.close(CloseCode.authenticationFailed, 'authentication failed');
+      return null;
+    }
+  }
+
+  async #authorize(token: string, ref: string | undefined): Promise<void> {
+    const startedAt = Date.now();
+    const auth = await this.#authenticate(token);
+    if (!auth || this.isClosed()) return;
+    const { registry } = this.gateway;
+    const subscriptions = registry.acquire(auth.userId);
+    let user;
+    try {
+      [user] = await Promise.all([this.gateway.loadUser(auth.userId), subscriptions.ready]);
+    } catch (error) {
+      registry.release(subscriptions);
+      throw error;
+    }
+    if (this.isClosed() || !user || registry.revokedSince(auth.userId, auth.sessionId, startedAt)) {
+      registry.release(subscriptions);
+      this.close(CloseCode.authenticationFailed, 'authentication failed');
+      return;
+    }
+    // From here on everything is synchronous: no event can fall between `ready` and the subscription.
+    const session = registry.createSession(subscriptions, this.helloId, auth.sessionId, this.gateway.resumeLimits);
+    this.auth = auth;
+    this.send({
+      type: 'ready',
+      ...(ref !== undefined ? { ref } : {}),
+      user,
+      channel_ids: [...subscriptions.channels].sort(compareIds),
+    });
+    this.#attach(session);
+    this.gateway.connectionReady(this, user.last_seen_at);
+  }
+
+  async #resume(token: string, sessionId: string, seq: number, ref: string | undefined): Promise<void> {
+    const startedAt = Date.now();
+    const auth = await this.#authenticate(token);
+    if (!auth || this.isClosed()) return;
+    const { registry } = this.gateway;
+    const now = Date.now();
+    const session = registry.session(sessionId);
+    const refPart = ref !== undefined ? { ref } : {};
+    if (
+      !session ||
+      session.userId !== auth.userId ||
+      this.gateway.isExpired(session, now) ||
+      registry.revokedSince(auth.userId, session.authSessionId, startedAt)
+    ) {
+      this.state = 'open';
+      this.send({ type: 'invalid_session', ...refPart, resumable: false });
+      return;
+    }
+    const replay = session.events.since(seq, now);
+    if (replay.kind === 'future') {
+      this.close(CloseCode.invalidSeq, 'invalid seq');
+      return;
+    }
+    if (replay.kind === 'expired') {
+      this.state = 'open';
+      this.send({ type: 'invalid_session', ...refPart, resumable: false });
+      if (!session.attached) registry.removeSession(session);
+      return;
+    }
+    // An older connection still holding the session (typically a half-open TCP connection the
+    // server has not noticed yet) gives it up.
+    const previous = session.sink;
+    if (previous instanceof GatewayConnection && previous !== this) previous.close(CloseCode.normal, 'session resumed elsewhere');
+    session.authSessionId = auth.sessionId;
+    this.auth = auth;
+    let seqOfEntry = replay.firstSeq;
+    for (const event of replay.entries) {
+      this.sendEvent(event, seqOfEntry);
+      this.gateway.metrics.framesOut(event.type, 1);
+      seqOfEntry += 1;
+    }
+    this.send({ type: 'resumed', ...refPart, replayed: replay.entries.length });
+    this.#attach(session);
+    this.gateway.connectionReady(this, null);
+  }
+
+  #attach(session: GatewaySession): void {
+    this.session = session;
+    session.sink = this;
+    session.detachedAt = 0;
+    this.state = 'ready';
+    if (this.#authTimer) clearTimeout(this.#authTimer);
+    this.#authTimer = null;
+  }
+
+  // ───────────────────────────── commands
+
+  async #command(frame: Exclude<ClientFrame, { type: 'ping' | 'authorization' | 'resume' }>): Promise<void> {
+    const auth = this.auth;
+    if (this.state !== 'ready' || !auth) return;
+    const chat = this.gateway.chat;
+    const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
+    try {
+      switch (frame.type) {
+        case 'send_message': {
+          const message = await chat.sendMessage(auth, frame.channel_id, {
+            content: frame.content,
+            ...(frame.nonce !== undefined ? { nonce: frame.nonce } : {}),
+            ...(frame.reply_to_id !== undefined ? { reply_to_id: frame.reply_to_id } : {}),
+          });
+          this.send({ type: 'ack', ...ref, message });
+          return;
+        }
+        case 'join':
+          await chat.join(auth, frame.channel_id);
+          break;
+        case 'leave':
+          await chat.leave(auth, frame.channel_id);
+          break;
+        case 'typing':
+          try {
+            await chat.typing(auth, frame.channel_id);
+          } catch (error) {
+            // Excess typing frames are acknowledged and dropped.
+            if (!(error instanceof ProblemError && error.code === 'rate_limited')) throw error;
+          }
+          break;
+        case 'mark_read':
+          await chat.markRead(auth, frame.channel_id, frame.message_id);
+          break;
+        case 'presence_update':
+          this.gateway.setPresence(auth.userId, frame.status);
+          break;
+      }
+      this.send({ type: 'ack', ...ref });
+    } catch (error) {
+      if (error instanceof ProblemError) {
+        this.#error(errorCodeOf(error), error.message, frame.ref, error.errors);
+        return;
+      }
+      // A failure of ours (database down, a bug): the frame fails, the session stays usable.
+      this.gateway.log.error({ err: error, frame: frame.type }, 'gateway command failed');
+      this.#error('internal_error', 'An unexpected error occurred.', frame.ref);
+    }
+  }
+}
+
+/** Snowflakes are decimal strings: shorter is smaller, then lexicographic. */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}

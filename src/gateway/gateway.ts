@@ -1,0 +1,330 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DatabasePool } from 'slonik';
+import type { WebSocket } from 'ws';
+import type { Config } from '../config.ts';
+import type { DomainEvent } from '../events/domain-events.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import * as gatewayRepository from '../repositories/gateway-repository.ts';
+import { findUserById, toApiUser, type PublicUser } from '../repositories/users-repository.ts';
+import type { AuthContext } from '../services/auth-service.ts';
+import type { GatewayChat } from './gateway-chat.ts';
+import { CloseCode, GatewayConnection } from './gateway-connection.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
+import type { GatewaySession } from './gateway-session.ts';
+import { EventRouter } from './event-routing.ts';
+import { outboundEvent, type OutboundEvent } from './outbound-event.ts';
+import { PresenceTracker, type PresenceChange, type SettablePresenceStatus } from './presence.ts';
+import { SessionRegistry, type UserSubscriptions } from './session-registry.ts';
+
+export interface GatewayDeps {
+  config: Config;
+  db: DatabasePool;
+  events: EventBus;
+  auth: { authenticate(token: string): Promise<AuthContext> };
+  metrics: GatewayMetrics;
+  log: FastifyBaseLogger;
+}
+
+/** How long a revocation is remembered for connections that were authenticating when it happened. */
+const REVOCATION_MEMORY_MS = 60_000;
+/** Shutdown: how long to wait for in-flight frames, then for close handshakes. */
+const DRAIN_TIMEOUT_MS = 3_000;
+const CLOSE_TIMEOUT_MS = 2_000;
+
+const noChat: GatewayChat = {
+  sendMessage: () => Promise.reject(new Error('the gateway has no chat service')),
+  join: () => Promise.reject(new Error('the gateway has no chat service')),
+  leave: () => Promise.reject(new Error('the gateway has no chat service')),
+  typing: () => Promise.reject(new Error('the gateway has no chat service')),
+  markRead: () => Promise.reject(new Error('the gateway has no chat service')),
+};
+
+/**
+ * The real-time gateway of this process: every connection, the session registry, presence, and
+ * the fan-out of domain events (published after commit) to the sessions subscribed to them.
+ */
+export class Gateway {
+  readonly config: Config;
+  readonly db: DatabasePool;
+  readonly auth: GatewayDeps['auth'];
+  readonly metrics: GatewayMetrics;
+  readonly log: FastifyBaseLogger;
+  readonly registry: SessionRegistry;
+  readonly presence: PresenceTracker;
+  readonly connections = new Set<GatewayConnection>();
+  readonly resumeLimits: { maxEvents: number; windowMs: number };
+  readonly router: EventRouter;
+  chat: GatewayChat = noChat;
+  readonly #events: EventBus;
+  #unsubscribe: (() => void) | null = null;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #sweeps = 0;
+  #stopping = false;
+  readonly #graceTimers = new Map<string, { timer: NodeJS.Timeout; channelIds: string[] }>();
+
+  constructor(deps: GatewayDeps) {
+    this.config = deps.config;
+    this.db = deps.db;
+    this.auth = deps.auth;
+    this.metrics = deps.metrics;
+    this.log = deps.log;
+    this.#events = deps.events;
+    this.resumeLimits = { maxEvents: deps.config.WS_RESUME_MAX_EVENTS, windowMs: deps.config.WS_RESUME_WINDOW_MS };
+    this.registry = new SessionRegistry((userId) => gatewayRepository.listReadableChannels(this.db, userId));
+    this.presence = new PresenceTracker(deps.config.PRESENCE_GRACE_MS);
+    this.router = new EventRouter(this);
+  }
+
+  /** Subscribes to the event bus and starts the heartbeat/expiry sweep. */
+  start(chat: GatewayChat): void {
+    this.chat = chat;
+    this.#unsubscribe = this.#events.subscribe((event) => this.handleEvent(event));
+    this.#sweepTimer = setInterval(() => this.sweep(Date.now()), this.sweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  /** A quarter of the shortest period the sweep enforces (heartbeat, resume window). */
+  get sweepIntervalMs(): number {
+    const { WS_HEARTBEAT_INTERVAL_MS: heartbeat, WS_RESUME_WINDOW_MS: window } = this.config;
+    return Math.max(10, Math.min(5_000, Math.floor(Math.min(heartbeat, window) / 4)));
+  }
+
+  // ───────────────────────────── connections
+
+  newSessionId(): string {
+    return randomBytes(18).toString('base64url');
+  }
+
+  /** A socket was upgraded on GET /api/v1/ws. `token`: upgrade credentials, if any. */
+  accept(socket: WebSocket, token: string | null): void {
+    const connection = new GatewayConnection(this, socket, this.newSessionId());
+    this.connections.add(connection);
+    connection.start(token);
+    if (this.#stopping) connection.close(CloseCode.serviceRestart, 'service restart');
+  }
+
+  async loadUser(userId: string): Promise<PublicUser | null> {
+    const row = await findUserById(this.db, userId);
+    return row && row.active ? toApiUser(row, 'full') : null;
+  }
+
+  isExpired(session: GatewaySession, now: number): boolean {
+    return !session.attached && now - session.detachedAt > this.config.WS_RESUME_WINDOW_MS;
+  }
+
+  /** A connection became ready (authenticated or resumed). */
+  connectionReady(connection: GatewayConnection, storedLastSeenAt: string | null): void {
+    const userId = connection.session!.userId;
+    const stored = storedLastSeenAt ? Date.parse(storedLastSeenAt) : null;
+    const change = this.presence.connect(userId, Date.now(), stored);
+    if (change) this.#announcePresence(change, null);
+  }
+
+  /** A connection closed (either side). Its session detaches and stays resumable, unless revoked. */
+  connectionClosed(connection: GatewayConnection, wasReady: boolean, code: number): void {
+    this.connections.delete(connection);
+    const session = connection.session;
+    if (!session || session.sink !== connection) return;
+    session.sink = null;
+    session.detachedAt = Date.now();
+    if (code === CloseCode.authenticationFailed) this.registry.removeSession(session);
+    if (wasReady) this.#presenceDisconnect(session.userId);
+  }
+
+  get sessionCount(): number {
+    let count = 0;
+    for (const connection of this.connections) if (connection.state === 'ready') count += 1;
+    return count;
+  }
+
+  // ───────────────────────────── presence
+
+  setPresence(userId: string, status: SettablePresenceStatus): void {
+    const change = this.presence.setStatus(userId, status, Date.now());
+    if (change) this.#announcePresence(change, null);
+  }
+
+  #presenceDisconnect(userId: string): void {
+    const now = Date.now();
+    const deadline = this.presence.disconnect(userId, now);
+    if (deadline === null) return;
+    // Remember who shared a channel with the user now: their subscriptions may be gone by the deadline.
+    this.#armGraceTimer(userId, deadline, this.registry.channelIdsOf(userId));
+  }
+
+  #armGraceTimer(userId: string, deadline: number, channelIds: string[]): void {
+    const previous = this.#graceTimers.get(userId);
+    if (previous) clearTimeout(previous.timer);
+    const timer = setTimeout(() => this.#presenceExpire(userId), Math.max(0, deadline - Date.now()));
+    timer.unref();
+    this.#graceTimers.set(userId, { timer, channelIds });
+  }
+
+  #presenceExpire(userId: string): void {
+    const entry = this.#graceTimers.get(userId);
+    this.#graceTimers.delete(userId);
+    const now = Date.now();
+    const expiry = this.presence.expire(userId, now);
+    if (!expiry) {
+      // Timers may fire a millisecond early: still in the grace period, so wait for the rest of it.
+      const deadline = this.presence.graceDeadline(userId);
+      if (deadline !== null && !this.#stopping) this.#armGraceTimer(userId, deadline, entry?.channelIds ?? []);
+      return;
+    }
+    if (expiry.persist) {
+      gatewayRepository
+        .setLastSeen(this.db, userId, new Date(expiry.lastSeenAt).toISOString())
+        .catch((error: unknown) => this.log.warn({ err: error, userId }, 'could not store last_seen_at'));
+    }
+    if (expiry.change) this.#announcePresence(expiry.change, entry?.channelIds ?? null);
+  }
+
+  /** `presence_updated` to every other user sharing a channel with the user. */
+  #announcePresence(change: PresenceChange, channelIds: string[] | null): void {
+    let recipients: Set<UserSubscriptions>;
+    if (this.registry.subscriptionsOf(change.userId)?.loaded) {
+      recipients = this.registry.usersSharingChannelsWith(change.userId);
+    } else {
+      recipients = new Set();
+      for (const channelId of channelIds ?? []) {
+        for (const other of this.registry.usersInChannel(channelId) ?? []) if (other.userId !== change.userId) recipients.add(other);
+      }
+    }
+    if (recipients.size === 0) return;
+    const event = outboundEvent('presence_updated', {
+      user_id: change.userId,
+      status: change.status,
+      last_seen_at: change.lastSeenAt === null ? null : new Date(change.lastSeenAt).toISOString(),
+    });
+    this.#sent(event, this.registry.deliverToUsers(recipients, event));
+  }
+
+  onlineUserCount(): number {
+    return this.presence.connectedUserCount();
+  }
+
+  visibleOnlineUserIds(): string[] {
+    return this.presence.visibleOnlineUserIds();
+  }
+
+  // ───────────────────────────── events
+
+  handleEvent(event: DomainEvent): void {
+    if (event.type === 'sessions.revoked') {
+      this.revoke(event.user_id, event.session_ids);
+      return;
+    }
+    this.router.route(event);
+  }
+
+  /** Delivers an event to a channel's subscribers and records the metrics. */
+  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string): void {
+    this.#sent(event, this.registry.deliverToChannel(channelId, event, exceptUserId));
+  }
+
+  deliverToUsers(users: Iterable<UserSubscriptions>, event: OutboundEvent): void {
+    this.#sent(event, this.registry.deliverToUsers(users, event));
+  }
+
+  #sent(event: OutboundEvent, count: number): void {
+    if (count === 0) return;
+    this.metrics.framesOut(event.type, count);
+    this.metrics.fanoutLatency((performance.now() - event.publishedAt) / 1000);
+  }
+
+  /** Sessions ended: their sockets close with 4004 and the gateway sessions are forgotten. */
+  revoke(userId: string, sessionIds: string[] | 'all'): void {
+    const now = Date.now();
+    this.registry.noteRevocation(userId, sessionIds, now, REVOCATION_MEMORY_MS);
+    const affected = (authSessionId: string) => sessionIds === 'all' || sessionIds.includes(authSessionId);
+    for (const connection of [...this.connections]) {
+      if (connection.auth?.userId === userId && affected(connection.auth.sessionId)) {
+        connection.close(CloseCode.authenticationFailed, 'session revoked');
+      }
+    }
+    for (const session of [...this.registry.sessionsOf(userId)]) {
+      if (!session.attached && affected(session.authSessionId)) this.registry.removeSession(session);
+    }
+  }
+
+  // ───────────────────────────── timers
+
+  /** Heartbeat timeouts, protocol pings, resume-window expiry. */
+  sweep(now: number): void {
+    this.#sweeps += 1;
+    const { WS_HEARTBEAT_INTERVAL_MS: heartbeat } = this.config;
+    const pingRound = this.#sweeps % Math.max(1, Math.round(heartbeat / this.sweepIntervalMs)) === 0;
+    for (const connection of [...this.connections]) {
+      if (connection.state === 'closed') continue;
+      if (now - connection.lastFrameAt > heartbeat * 1.5) {
+        connection.close(CloseCode.heartbeatTimeout, 'heartbeat timeout');
+        continue;
+      }
+      if (pingRound) {
+        if (connection.awaitingPong) {
+          connection.terminate();
+          continue;
+        }
+        connection.awaitingPong = true;
+        connection.socket.ping();
+      }
+    }
+    for (const session of [...this.registry.sessions()]) {
+      if (this.isExpired(session, now)) this.registry.removeSession(session);
+      else session.events.prune(now);
+    }
+    this.registry.pruneRevocations(now, REVOCATION_MEMORY_MS);
+  }
+
+  // ───────────────────────────── shutdown
+
+  /**
+   * Graceful stop: no new connections, let frames in progress finish (their acks go out), then
+   * close every socket with 1012 after what was queued, and store last_seen_at of who was online.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    await withTimeout(Promise.all([...this.connections].map((connection) => connection.drained())), DRAIN_TIMEOUT_MS);
+    this.#unsubscribe?.();
+    const sockets = [...this.connections].map((connection) => connection.socket);
+    const closed = Promise.all(
+      sockets.map((socket) => (socket.readyState === 3 ? undefined : new Promise((resolve) => socket.once('close', resolve)))),
+    );
+    for (const connection of [...this.connections]) connection.close(CloseCode.serviceRestart, 'service restart');
+    if (!(await withTimeout(closed, CLOSE_TIMEOUT_MS))) for (const socket of sockets) socket.terminate();
+    for (const { timer } of this.#graceTimers.values()) clearTimeout(timer);
+    this.#graceTimers.clear();
+    const seen = this.presence.trackedUsers().filter((user) => user.persist).map((user) => user.userId);
+    if (seen.length > 0) {
+      await gatewayRepository
+        .setLastSeenMany(this.db, seen, new Date().toISOString())
+        .catch((error: unknown) => this.log.warn({ err: error }, 'could not store last_seen_at at shutdown'));
+    }
+  }
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = promise.then(() => true as const, () => true as const);
+  const result = await Promise.race([done, timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** Builds the gateway with its Prometheus metrics (registered on `metricsClient`'s registry). */
+export function createGateway(deps: Omit<GatewayDeps, 'metrics'> & { metricsClient: Parameters<typeof createGatewayMetrics>[0] }): Gateway {
+  const { metricsClient, ...rest } = deps;
+  let gateway: Gateway | undefined;
+  const metrics = createGatewayMetrics(metricsClient, {
+    sessions: () => gateway?.sessionCount ?? 0,
+    connections: () => gateway?.connections.size ?? 0,
+  });
+  gateway = new Gateway({ ...rest, metrics });
+  return gateway;
+}
