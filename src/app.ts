@@ -17,7 +17,6 @@ import { createMessagesHandlers } from './handlers/messages-handlers.ts';
 import { KeyedMutex } from './domain/keyed-mutex.ts';
 import { createGuildsHandlers } from './handlers/guilds-handlers.ts';
 import { createInvitesHandlers } from './handlers/invites-handlers.ts';
-import { createPresenceHandlers } from './handlers/presence-handlers.ts';
 import { createGateway } from './gateway/gateway.ts';
 import { createGatewayChat } from './gateway/gateway-chat.ts';
 import gatewayPlugin from './gateway/gateway-plugin.ts';
@@ -138,7 +137,7 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
   const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
-  const usersService = createUsersService({ db: app.db, auth: authService, onlineUserCount: () => gateway.onlineUserCount() });
+  const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
   const guildsService = createGuildsService({ db: app.db, events });
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.
   const channelLock = new KeyedMutex();
@@ -164,7 +163,6 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     ...createMessagesHandlers({ messages: messagesService }),
     ...createGuildsHandlers({ guilds: guildsService }),
     ...createInvitesHandlers({ guilds: guildsService }),
-    ...createPresenceHandlers({ db: app.db, gateway }),
   };
 
   app.decorate('operationHandlerNames', Object.keys(serviceHandlers));

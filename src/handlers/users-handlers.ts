@@ -2,7 +2,16 @@ import type { UsersService } from '../services/users-service.ts';
 import { authOf, bodyOf, pathOf, queryOf, type HandlerGroup } from './handler-types.ts';
 
 export function createUsersHandlers(deps: { users: UsersService }): HandlerGroup<
-  'getMe' | 'updateMe' | 'deleteMe' | 'listUsers' | 'createUser' | 'getUserStatistics' | 'getUser' | 'updateUser' | 'deleteUser'
+  | 'getMe'
+  | 'updateMe'
+  | 'deleteMe'
+  | 'listUsers'
+  | 'listOnlineUsers'
+  | 'createUser'
+  | 'getUserStatistics'
+  | 'getUser'
+  | 'updateUser'
+  | 'deleteUser'
 > {
   const { users } = deps;
   return {
@@ -13,6 +22,7 @@ export function createUsersHandlers(deps: { users: UsersService }): HandlerGroup
       return reply.code(204).send();
     },
     listUsers: async (request) => users.listUsers(authOf(request), queryOf<'listUsers'>(request)),
+    listOnlineUsers: async (request) => users.listOnlineUsers(authOf(request), queryOf<'listOnlineUsers'>(request)),
     async createUser(request, reply) {
       return reply.code(201).send(await users.createUser(authOf(request), bodyOf<'createUser'>(request)));
     },

@@ -1,6 +1,7 @@
 import type { DatabasePool } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
-import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
+import { encodeCursor } from '../domain/cursor.ts';
+import { decodePageCursor } from './pagination.ts';
 import { FixedWindowLimiter } from '../domain/fixed-window-limiter.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
@@ -56,13 +57,6 @@ const normalizeDescription = (description: string | null | undefined): string | 
 /** The unique key of the DM between two users: "<smaller id>:<larger id>". */
 export function dmKey(a: string, b: string): string {
   return BigInt(a) < BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
-}
-
-function decodePageCursor<K extends string>(cursor: string | undefined, fields: readonly K[]): Record<K, string> | undefined {
-  if (cursor === undefined) return undefined;
-  const decoded = decodeCursor(cursor, fields);
-  if (!decoded) throw invalid('cursor', 'is not a valid cursor');
-  return decoded;
 }
 
 /** What channel updates need from the guild module: the caller's membership and overwrite validation. */

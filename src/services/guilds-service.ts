@@ -6,7 +6,8 @@ import {
   type DatabasePool,
 } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
-import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
+import { encodeCursor } from '../domain/cursor.ts';
+import { decodePageCursor } from './pagination.ts';
 import {
   BAN_MEMBERS,
   DEFAULT_EVERYONE_PERMISSIONS,
@@ -69,12 +70,7 @@ function trimmedName(value: string, field: string): string {
   return name;
 }
 
-function pageAfter(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const decoded = decodeCursor(cursor, ['id']);
-  if (!decoded) throw invalid('cursor', 'is not a valid cursor');
-  return decoded.id;
-}
+const pageAfter = (cursor: string | undefined): string | undefined => decodePageCursor(cursor, ['id'])?.id;
 
 function requirePermission(member: GuildMemberContext, permission: bigint, what: string): void {
   if (!hasPermission(member.permissions, permission)) throw forbidden(`You need the ${what} permission in this guild.`);

@@ -1,9 +1,11 @@
 import type { DatabasePool } from 'slonik';
-import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
+import { encodeCursor } from '../domain/cursor.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { listUsersByIds } from '../repositories/gateway-repository.ts';
 import * as users from '../repositories/users-repository.ts';
 import type { PublicUser, Role, UserChanges } from '../repositories/users-repository.ts';
+import { decodePageCursor } from './pagination.ts';
 import { accountConflict, assertPasswordPolicy, type AuthContext, type AuthService } from './auth-service.ts';
 
 export interface ProfileChanges {
@@ -23,7 +25,15 @@ export interface UserQuery {
 
 const viewerOf = (auth: AuthContext) => ({ id: auth.userId, role: auth.role });
 
-export function createUsersService(deps: { db: DatabasePool; auth: AuthService; onlineUserCount: () => number }) {
+/** What the users service needs from the gateway's presence tracking. */
+export interface PresenceSource {
+  onlineUserCount(): number;
+  /** Users others see as online, idle or dnd right now. */
+  visibleOnlineUserIds(): string[];
+  presence: { visibleStatus(userId: string): 'online' | 'idle' | 'dnd' | 'offline' };
+}
+
+export function createUsersService(deps: { db: DatabasePool; auth: AuthService; presence: PresenceSource }) {
   const { db, auth: authService } = deps;
 
   async function applyChanges(id: string, changes: UserChanges): Promise<users.UserRow> {
@@ -78,12 +88,7 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
 
     async listUsers(auth: AuthContext, query: UserQuery) {
       const limit = query.limit ?? 50;
-      let afterId: string | undefined;
-      if (query.cursor !== undefined) {
-        const decoded = decodeCursor(query.cursor, ['id']);
-        if (!decoded) throw invalid('cursor', 'is not a valid cursor');
-        afterId = decoded.id;
-      }
+      const afterId = decodePageCursor(query.cursor, ['id'])?.id;
       const rows = await users.listUsersPage(db, {
         ...(query.role ? { role: query.role } : {}),
         ...(query.active !== undefined ? { active: query.active } : {}),
@@ -98,6 +103,23 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
         items: page.map((row) => users.toApiUser(row, viewerOf(auth))),
         next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null,
       };
+    },
+
+    /** The connected-users list (`GET /users/online`), from the gateway's presence. */
+    async listOnlineUsers(auth: AuthContext, query: { limit?: number; cursor?: string }) {
+      const limit = query.limit ?? 50;
+      const afterId = decodePageCursor(query.cursor, ['id'])?.id;
+      const rows = await listUsersByIds(db, deps.presence.visibleOnlineUserIds(), { ...(afterId ? { afterId } : {}), limit });
+      const page = rows.slice(0, limit);
+      const items = [];
+      for (const row of page) {
+        const status = deps.presence.presence.visibleStatus(row.id);
+        // Went offline or invisible since the ids were read: not listed.
+        if (status === 'offline') continue;
+        items.push({ user: users.toApiUser(row, viewerOf(auth)), status });
+      }
+      const last = page.at(-1);
+      return { items, next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
     },
 
     async createUser(
@@ -116,7 +138,7 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
         total: stats.total,
         active: stats.active,
         inactive: stats.inactive,
-        online: deps.onlineUserCount(),
+        online: deps.presence.onlineUserCount(),
         by_role: { client: stats.client, trainer: stats.trainer, admin: stats.admin },
       };
     },

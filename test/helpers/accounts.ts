@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import type { Config } from '../../src/config.ts';
 import { projectRoot } from '../../src/db/open-database.ts';
@@ -95,17 +94,7 @@ export async function queryDatabase<Row extends Record<string, unknown>>(
 }
 
 // ── child processes (scripts, the real server) ──
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort } from '../../scripts/free-port.ts';
 
 export interface ProcessResult {
   code: number | null;
