@@ -47,7 +47,12 @@ export default fp(
 
     // The contract only accepts JSON bodies. Fastify's built-in text/plain parser would hand
     // handlers an unvalidated string (body schemas are per content type): 415 like any other type.
+    // The types the contract only *responds* with get an explicit 415 parser, which also tells
+    // fastify-openapi-glue (it checks every content type in the spec) that they are handled.
     app.removeContentTypeParser('text/plain');
+    app.addContentTypeParser(['text/plain', 'application/yaml', 'application/problem+json'], (_request, _payload, done) => {
+      done(Object.assign(new Error('The request body must be application/json.'), { statusCode: 415 }), undefined);
+    });
 
     const bodyRequired = operationsRequiringBody();
     const requireBody = async (request: FastifyRequest) => {
