@@ -1,0 +1,311 @@
+/**
+ * Scenario 2 — fan-out: one room with K member sessions (users joined over REST); session 0 sends
+ * persisted messages with `send_message` at fixed rates (open loop) and then as fast as acks allow
+ * (the next send when the previous ack arrives). Figures: deliveries per second, and send-to-delivery
+ * latency p50/p99 at the fixed rates (sender and receivers share one clock: this process; the send
+ * number travels in the content). Baseline: the bare `ws` server broadcasting pre-serialised frames.
+ */
+import path from 'node:path';
+import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '../lib/context.ts';
+import { closeSessions, closedSessions, openSessions, startHeartbeats, type ClientSession } from '../lib/gateway-clients.ts';
+import { addMember, createRoom, inBatches, type BenchUser } from '../lib/parley-api.ts';
+import { onFreePort, startBaseline } from '../lib/servers.ts';
+import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
+import { CpuMeter } from '../lib/system.ts';
+
+const MARK = Buffer.from('bench#');
+const ACK = Buffer.from('"type":"ack"');
+const ERROR = Buffer.from('"type":"error"');
+const PADDING = 'fan-out benchmark message with a realistic length of about eighty characters';
+
+/** Parses the decimal number after `bench#` (up to the next `#`). */
+function benchNumber(data: Buffer, at: number): number {
+  let n = 0;
+  for (let i = at + MARK.length; i < data.length; i++) {
+    const c = data[i]!;
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return n;
+}
+
+interface PhaseStats {
+  deliveries: number;
+  latencies: Samples;
+}
+
+class FanoutDriver {
+  readonly sendTimes = new Float64Array(2_000_000);
+  readonly ackTimes = new Float64Array(2_000_000);
+  next = 0;
+  /** Messages [from, to) belong to the measured part of the current phase. */
+  from = 0;
+  to = 0;
+  countAll = false;
+  windowOpen = false;
+  /** Messages measured in the last fixed-rate phase. */
+  measured = 0;
+  lastDeliveryAt = 0;
+  phase: PhaseStats = { deliveries: 0, latencies: new Samples() };
+  ackLatencies = new Samples();
+  errors = 0;
+  firstError?: string;
+  #ackWaiter?: () => void;
+
+  readonly sender: ClientSession;
+  readonly channelId: string;
+
+  constructor(sender: ClientSession, channelId: string) {
+    this.sender = sender;
+    this.channelId = channelId;
+  }
+
+  attach(sessions: ClientSession[]): void {
+    const onDelivery = (data: Buffer) => {
+      const at = data.indexOf(MARK);
+      if (at < 0) return;
+      const now = performance.now();
+      this.lastDeliveryAt = now;
+      const n = benchNumber(data, at);
+      if (n < this.from || n >= this.to) return;
+      if (this.countAll) {
+        // As fast as acks allow: every delivery of this phase's messages inside the window.
+        if (this.windowOpen) this.phase.deliveries += 1;
+        return;
+      }
+      this.phase.deliveries += 1;
+      this.phase.latencies.push(now - this.sendTimes[n]!);
+    };
+    for (const session of sessions) session.onFrame = onDelivery;
+    this.sender.onFrame = (data: Buffer) => {
+      if (data.indexOf(ACK) >= 0) {
+        const at = data.indexOf(MARK);
+        if (at >= 0) {
+          const n = benchNumber(data, at);
+          const now = performance.now();
+          this.ackTimes[n] = now;
+          if (n >= this.from && n < this.to) this.ackLatencies.push(now - this.sendTimes[n]!);
+        }
+        const waiter = this.#ackWaiter;
+        this.#ackWaiter = undefined;
+        waiter?.();
+      } else if (data.indexOf(ERROR) >= 0) {
+        this.errors += 1;
+        this.firstError ??= data.toString().slice(0, 300);
+        const waiter = this.#ackWaiter;
+        this.#ackWaiter = undefined;
+        waiter?.();
+      } else {
+        onDelivery(data);
+      }
+    };
+  }
+
+  send(): number {
+    const n = this.next++;
+    this.sendTimes[n] = performance.now();
+    this.sender.ws.send(`{"type":"send_message","ref":"${n}","channel_id":"${this.channelId}","content":"bench#${n}# ${PADDING}"}`);
+    return n;
+  }
+
+  resetPhase(): void {
+    this.phase = { deliveries: 0, latencies: new Samples(1 << 16) };
+    this.ackLatencies = new Samples();
+  }
+
+  /** Open loop at `rate` messages/s for warm-up + duration; measures the messages sent after warm-up. */
+  async fixedRate(rate: number, warmupMs: number, durationMs: number, receivers: number): Promise<void> {
+    const warmupCount = Math.round((rate * warmupMs) / 1000);
+    const measuredCount = Math.round((rate * durationMs) / 1000);
+    this.resetPhase();
+    this.countAll = false;
+    const first = this.next;
+    this.from = first + warmupCount;
+    this.to = this.from + measuredCount;
+    const total = warmupCount + measuredCount;
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+        while (this.next - first < due) this.send();
+        if (this.next - first >= total) resolve();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    // Let the last deliveries arrive (every measured message reaches every receiver, or 5 s pass).
+    const deadline = performance.now() + 5000;
+    while (this.phase.deliveries < measuredCount * receivers && performance.now() < deadline) await sleep(20);
+    this.measured = measuredCount;
+    this.to = this.from; // late deliveries no longer count
+    await this.drain();
+  }
+
+  /** Waits until no delivery has arrived for 500 ms (a backlog of an overloaded phase), at most 60 s. */
+  async drain(): Promise<void> {
+    const deadline = performance.now() + 60_000;
+    while (performance.now() - this.lastDeliveryAt < 500 && performance.now() < deadline) await sleep(100);
+  }
+
+  /** Closed loop: each send waits for the previous ack. Counts every delivery in the window. */
+  async asFastAsAcksAllow(warmupMs: number, durationMs: number): Promise<{ messages: number; deliveries: number; seconds: number }> {
+    this.resetPhase();
+    this.from = this.next;
+    this.to = Number.POSITIVE_INFINITY;
+    this.countAll = true;
+    this.windowOpen = false;
+    let stop = false;
+    let sentInWindow = 0;
+    let measuring = false;
+    const loop = (async () => {
+      while (!stop) {
+        const acked = new Promise<void>((resolve) => {
+          this.#ackWaiter = resolve;
+        });
+        this.send();
+        if (measuring) sentInWindow += 1;
+        await acked;
+      }
+    })();
+    await sleep(warmupMs);
+    this.phase.deliveries = 0;
+    this.windowOpen = true;
+    measuring = true;
+    const started = performance.now();
+    await sleep(durationMs);
+    this.windowOpen = false;
+    const deliveries = this.phase.deliveries;
+    const seconds = (performance.now() - started) / 1000;
+    measuring = false;
+    stop = true;
+    await Promise.race([loop, sleep(5000)]);
+    this.countAll = false;
+    await this.drain();
+    return { messages: sentInWindow, deliveries, seconds };
+  }
+}
+
+const roomByDataDir = new Map<string, string>();
+
+async function fanoutRoom(ctx: BenchContext, baseUrl: string, users: BenchUser[]): Promise<string> {
+  let room = roomByDataDir.get(ctx.dataDir);
+  if (room) return room;
+  const owner = users[0]!;
+  room = await createRoom(baseUrl, owner.token, `bench-fanout-${Date.now()}`, 'public');
+  await inBatches(users.slice(1), 16, (user) => addMember(baseUrl, user.token, room!, user.id));
+  roomByDataDir.set(ctx.dataDir, room);
+  return room;
+}
+
+async function runAgainst(
+  ctx: BenchContext,
+  rec: ScenarioRecorder,
+  prefix: 'parley' | 'bare',
+  label: string,
+  pid: number,
+  urlOf: (index: number) => string,
+  channelId: string,
+  databasePids: () => number[],
+): Promise<void> {
+  const count = ctx.sizes.fanoutSessions;
+  const opened = await openSessions({ count, urlOf, concurrency: 50, timeoutMs: 60_000, client: ctx.fanoutClient });
+  try {
+    if (opened.failures.length > 0) rec.note(`${label}: ${opened.failures.length} of ${count} sessions failed to open (first: ${opened.failures[0]})`);
+    if (opened.sessions[0]?.index !== 0) throw new Error(`${label}: the sender session did not open`);
+    const receivers = opened.sessions.length;
+    startHeartbeats(opened.sessions);
+    await ctx.waitQuiet(pid);
+    const driver = new FanoutDriver(opened.sessions[0]!, channelId);
+    driver.attach(opened.sessions);
+    const warmupMs = ctx.sizes.warmupMs;
+    const durationMs = ctx.sizes.fanoutSeconds * 1000;
+
+    for (const rate of ctx.sizes.fanoutRates) {
+      await ctx.waitIdle(`${label} fan-out ${rate}/s`);
+      const meter = new CpuMeter(pid, databasePids);
+      meter.start();
+      await driver.fixedRate(rate, warmupMs, durationMs, receivers);
+      rec.cpu(`${label}: ${rate} msg/s × ${receivers}`, meter.stop());
+      const measured = driver.measured * receivers;
+      const [p50, p99] = percentiles(driver.phase.latencies.view(), [50, 99]);
+      if (driver.phase.deliveries < measured) {
+        rec.note(`${label} at ${rate}/s: ${measured - driver.phase.deliveries} of ${measured} deliveries missing after 5 s`);
+      }
+      rec.record(`${prefix}_latency_p50_${rate}`, p50!);
+      rec.record(`${prefix}_latency_p99_${rate}`, p99!);
+      rec.record(`${prefix}_deliveries_${rate}`, driver.phase.deliveries / (durationMs / 1000));
+      ctx.log(`  ${label} ${rate}/s × ${receivers}: p50 ${formatNumber(p50!)} ms, p99 ${formatNumber(p99!)} ms, ${driver.phase.deliveries}/${measured} delivered`);
+    }
+
+    await ctx.waitIdle(`${label} fan-out max`);
+    const meter = new CpuMeter(pid, databasePids);
+    meter.start();
+    const max = await driver.asFastAsAcksAllow(warmupMs, durationMs);
+    rec.cpu(`${label}: as fast as acks allow × ${receivers}`, meter.stop());
+    rec.record(`${prefix}_max_deliveries`, max.deliveries / max.seconds);
+    rec.record(`${prefix}_max_messages`, max.messages / max.seconds);
+    ctx.log(
+      `  ${label} as fast as acks allow: ${formatNumber(max.messages / max.seconds)} msg/s, ${formatNumber(max.deliveries / max.seconds)} deliveries/s`,
+    );
+    if (driver.errors > 0) rec.note(`${label}: ${driver.errors} error frames (first: ${driver.firstError})`);
+    const dropped = closedSessions(opened.sessions);
+    if (dropped.length > 0) rec.note(`${label}: ${dropped.length} sessions were closed by the server (first code ${dropped[0]!.closeCode})`);
+  } finally {
+    await closeSessions(opened.sessions);
+  }
+}
+
+export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): Promise<void> {
+  rec.result.server_env_overrides = HIGH_FRAME_RATE_ENV;
+  if (ctx.fanoutClient === 'raw') rec.note('Receivers used the minimal WebSocket client of bench/lib/raw-ws-client.ts (--raw-clients) instead of `ws`.');
+  const count = ctx.sizes.fanoutSessions;
+  const members = `${count.toLocaleString('en-US')} sessions`;
+  rec.figure('parley_max_deliveries', `Parley: deliveries/s, as fast as acks allow (${members})`, 'deliveries/s', 'higher', { baseline: 'bare_max_deliveries' });
+  rec.figure('bare_max_deliveries', `bare ws: deliveries/s, as fast as acks allow (${members})`, 'deliveries/s', 'higher', { is_baseline: true });
+  rec.figure('parley_max_messages', 'Parley: messages/s, as fast as acks allow (one sender, one in flight)', 'msg/s', 'higher', { baseline: 'bare_max_messages' });
+  rec.figure('bare_max_messages', 'bare ws: messages/s, as fast as acks allow', 'msg/s', 'higher', { is_baseline: true });
+  for (const rate of ctx.sizes.fanoutRates) {
+    rec.figure(`parley_latency_p50_${rate}`, `Parley: send-to-delivery p50 at ${rate} msg/s × ${members}`, 'ms', 'lower', { baseline: `bare_latency_p50_${rate}` });
+    rec.figure(`parley_latency_p99_${rate}`, `Parley: send-to-delivery p99 at ${rate} msg/s × ${members}`, 'ms', 'lower', { baseline: `bare_latency_p99_${rate}` });
+    rec.figure(`parley_deliveries_${rate}`, `Parley: deliveries/s at ${rate} msg/s`, 'deliveries/s', 'higher', { baseline: `bare_deliveries_${rate}` });
+    rec.figure(`bare_latency_p50_${rate}`, `bare ws: send-to-delivery p50 at ${rate} msg/s`, 'ms', 'lower', { is_baseline: true });
+    rec.figure(`bare_latency_p99_${rate}`, `bare ws: send-to-delivery p99 at ${rate} msg/s`, 'ms', 'lower', { is_baseline: true });
+    rec.figure(`bare_deliveries_${rate}`, `bare ws: deliveries/s at ${rate} msg/s`, 'deliveries/s', 'higher', { is_baseline: true });
+  }
+
+  for (let round = 1; round <= ctx.repeat; round++) {
+    ctx.log(` fan-out: round ${round}/${ctx.repeat}`);
+    const server = await ctx.startParley('fanout', HIGH_FRAME_RATE_ENV);
+    try {
+      const users = await ctx.users(server);
+      const room = await fanoutRoom(ctx, server.baseUrl, users);
+      await runAgainst(ctx, rec, 'parley', 'Parley', server.pid, (index) => `${server.wsUrl}?token=${users[index % users.length]!.token}`, room, server.databasePids);
+    } finally {
+      await server.stop();
+    }
+    const bare = await onFreePort((port) =>
+      startBaseline('bare-ws-server.ts', [`--port=${port}`], { cpus: ctx.serverCpus, logFile: path.join(ctx.workDir, 'bare-ws.log') }),
+    );
+    const port = Number(bare.ready.port);
+    try {
+      await runAgainst(ctx, rec, 'bare', 'bare ws', bare.pid, () => `ws://127.0.0.1:${port}/`, '7262148410531840100', () => []);
+    } finally {
+      await bare.stop();
+    }
+  }
+
+  const parleyMax = rec.median('parley_max_deliveries');
+  const bareMax = rec.median('bare_max_deliveries');
+  const ratio = parleyMax / bareMax;
+  rec.target(
+    'Fan-out: at least 70% of the bare ws deliveries per second',
+    Number.isFinite(ratio) ? ratio >= 0.7 : null,
+    `${formatNumber(parleyMax)} vs ${formatNumber(bareMax)} deliveries/s = ${formatNumber(ratio * 100)}%`,
+  );
+  const p99 = rec.median('parley_latency_p99_100');
+  rec.target(
+    `Fan-out: p99 send-to-delivery at 100 msg/s × ${members} under 25 ms`,
+    Number.isFinite(p99) ? p99 < 25 : null,
+    `${formatNumber(p99)} ms (median of the repeats' p99)`,
+  );
+}

@@ -1,0 +1,165 @@
+/**
+ * Scenario 4 — history and search over a seeded database (1,000,000 messages in 1,000 channels):
+ * GET /channels/{id}/messages?limit=50 (the newest page, and deep `before` pages) requests per
+ * second and p99, and GET /messages/search p50/p99, each with a fixed number of keep-alive
+ * connections. Baseline: a bare Fastify route doing `SELECT 1` through `pg` on the same PostgreSQL.
+ */
+import path from 'node:path';
+import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
+import { httpLoad, type HttpLoadOptions } from '../lib/http-load.ts';
+import { onFreePort, startBaseline, type ParleyServer } from '../lib/servers.ts';
+import { seedHistory, VOCABULARY, type SeededHistory } from '../lib/seed.ts';
+import { formatNumber, percentiles } from '../lib/stats.ts';
+import { CpuMeter } from '../lib/system.ts';
+
+const seeded = new Map<string, SeededHistory>();
+
+async function load(
+  ctx: BenchContext,
+  rec: ScenarioRecorder,
+  label: string,
+  prefix: string,
+  pid: number,
+  databasePids: () => number[],
+  options: Omit<HttpLoadOptions, 'connections' | 'warmupMs' | 'durationMs'>,
+  percentilesWanted: number[] = [50, 99],
+): Promise<void> {
+  await ctx.waitIdle(label);
+  const meter = new CpuMeter(pid, databasePids);
+  meter.start();
+  const result = await httpLoad({ ...options, connections: ctx.sizes.httpConnections, warmupMs: ctx.sizes.warmupMs, durationMs: ctx.sizes.httpSeconds * 1000 });
+  rec.cpu(label, meter.stop());
+  const values = percentiles(result.latencies_ms, percentilesWanted);
+  if (result.errors > 0 || result.requests === 0) {
+    rec.note(`${label}: ${result.errors} failed of ${result.requests} requests (${JSON.stringify(result.statuses)}; first: ${result.sample_error ?? 'none'})`);
+  }
+  rec.record(`${prefix}_rps`, result.requests_per_s);
+  percentilesWanted.forEach((p, i) => rec.record(`${prefix}_p${p}`, values[i]!));
+  ctx.log(`  ${label}: ${formatNumber(result.requests_per_s)} req/s, ${percentilesWanted.map((p, i) => `p${p} ${formatNumber(values[i]!)} ms`).join(', ')}`);
+}
+
+async function seed(ctx: BenchContext, server: ParleyServer): Promise<SeededHistory> {
+  let history = seeded.get(ctx.dataDir);
+  if (history) return history;
+  const users = await ctx.users(server);
+  ctx.log(`  seeding ${ctx.sizes.historyMessages.toLocaleString('en-US')} messages in ${ctx.sizes.historyChannels} channels…`);
+  history = await seedHistory(await server.databaseUrl(), {
+    channels: ctx.sizes.historyChannels,
+    messages: ctx.sizes.historyMessages,
+    readerId: users[0]!.id,
+    authorIds: users.slice(0, 50).map((user) => user.id),
+    log: ctx.log,
+  });
+  ctx.log(`  seed ${history.reused ? 'reused' : 'written'} in ${history.seconds.toFixed(1)} s`);
+  seeded.set(ctx.dataDir, history);
+  return history;
+}
+
+export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder): Promise<void> {
+  const { httpConnections, historyMessages, historyChannels } = ctx.sizes;
+  const shape = `${historyMessages.toLocaleString('en-US')} messages in ${historyChannels.toLocaleString('en-US')} channels, ${httpConnections} connections`;
+  rec.figure('newest_rps', `Parley: newest page (limit=50) req/s (${shape})`, 'req/s', 'higher', { baseline: 'select1_rps' });
+  rec.figure('newest_p50', 'Parley: newest page p50', 'ms', 'lower', { baseline: 'select1_p50' });
+  rec.figure('newest_p99', 'Parley: newest page p99', 'ms', 'lower', { baseline: 'select1_p99' });
+  rec.figure('deep_rps', 'Parley: deep `before` page (limit=50, ~90% back) req/s', 'req/s', 'higher', { baseline: 'newest_rps' });
+  rec.figure('deep_p50', 'Parley: deep `before` page p50', 'ms', 'lower', { baseline: 'newest_p50' });
+  rec.figure('deep_p99', 'Parley: deep `before` page p99', 'ms', 'lower', { baseline: 'newest_p99' });
+  rec.figure('search_rps', 'Parley: search across all readable channels req/s (one word in ~0.6% of messages)', 'req/s', 'higher');
+  rec.figure('search_p50', 'Parley: search across all readable channels p50', 'ms', 'lower');
+  rec.figure('search_p99', 'Parley: search across all readable channels p99', 'ms', 'lower');
+  rec.figure('search_channel_rps', 'Parley: search in one channel (`channel_id`) req/s', 'req/s', 'higher');
+  rec.figure('search_channel_p50', 'Parley: search in one channel (`channel_id`) p50', 'ms', 'lower');
+  rec.figure('search_channel_p99', 'Parley: search in one channel (`channel_id`) p99', 'ms', 'lower');
+  rec.figure('select1_rps', 'bare Fastify + pg `SELECT 1` req/s', 'req/s', 'higher', { is_baseline: true });
+  rec.figure('select1_p50', 'bare Fastify + pg `SELECT 1` p50', 'ms', 'lower', { is_baseline: true });
+  rec.figure('select1_p99', 'bare Fastify + pg `SELECT 1` p99', 'ms', 'lower', { is_baseline: true });
+
+  for (let round = 1; round <= ctx.repeat; round++) {
+    ctx.log(` history: round ${round}/${ctx.repeat}`);
+    const server = await ctx.startParley('history');
+    try {
+      const users = await ctx.users(server);
+      const history = await seed(ctx, server);
+      const token = users[0]!.token;
+      const headers = { authorization: `Bearer ${token}` };
+      const channels = history.channelIds;
+      await ctx.waitQuiet(server.pid);
+
+      // Warm-up: every channel's newest and deep page once, so neither load starts on a cold cache.
+      await httpLoad({
+        port: server.port,
+        headers,
+        connections: ctx.sizes.httpConnections,
+        warmupMs: 0,
+        durationMs: 120_000,
+        maxRequests: channels.length * 2,
+        path: (i) =>
+          `/api/v1/channels/${channels[Math.floor(i / 2) % channels.length]}/messages?limit=50${i % 2 === 1 ? `&before=${history.deepCursors[Math.floor(i / 2) % channels.length]}` : ''}`,
+      });
+      // Alternate the order of the two history loads between repeats (cache warm-up favours the second).
+      const newest = () =>
+        load(ctx, rec, 'Parley newest page', 'newest', server.pid, server.databasePids, {
+          port: server.port,
+          headers,
+          path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50`,
+        });
+      const deep = () =>
+        load(ctx, rec, 'Parley deep before page', 'deep', server.pid, server.databasePids, {
+          port: server.port,
+          headers,
+          path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50&before=${history.deepCursors[i % channels.length]}`,
+        });
+      if (round % 2 === 1) {
+        await newest();
+        await deep();
+      } else {
+        await deep();
+        await newest();
+      }
+      await load(ctx, rec, 'Parley search (all channels)', 'search', server.pid, server.databasePids, {
+        port: server.port,
+        headers,
+        path: (i) => `/api/v1/messages/search?q=w${(i * 37) % VOCABULARY}`,
+      });
+      await load(
+        ctx,
+        rec,
+        'Parley search (one channel)',
+        'search_channel',
+        server.pid,
+        server.databasePids,
+        { port: server.port, headers, path: (i) => `/api/v1/messages/search?q=w${(i * 37) % VOCABULARY}&channel_id=${channels[i % channels.length]}` },
+      );
+
+      const databaseUrl = await server.databaseUrl();
+      const bare = await onFreePort((port) =>
+        startBaseline('bare-fastify-select1.ts', [`--port=${port}`, `--database-url=${databaseUrl}`, '--pool=10'], {
+          cpus: ctx.serverCpus,
+          logFile: path.join(ctx.workDir, 'bare-fastify.log'),
+        }),
+      );
+      const port = Number(bare.ready.port);
+      try {
+        await load(ctx, rec, 'bare Fastify SELECT 1', 'select1', bare.pid, server.databasePids, { port, path: () => '/select1' });
+      } finally {
+        await bare.stop();
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const newest = rec.median('newest_rps');
+  const deep = rec.median('deep_rps');
+  const select1 = rec.median('select1_rps');
+  rec.target(
+    "History: at least 50% of the bare SELECT 1 route's requests per second",
+    Number.isFinite(newest / select1) ? newest / select1 >= 0.5 : null,
+    `newest page ${formatNumber(newest)} vs ${formatNumber(select1)} req/s = ${formatNumber((newest / select1) * 100)}%`,
+  );
+  rec.target(
+    'History: deep pages as fast as the newest page (≥ 90% of its req/s)',
+    Number.isFinite(deep / newest) ? deep / newest >= 0.9 : null,
+    `deep ${formatNumber(deep)} vs newest ${formatNumber(newest)} req/s = ${formatNumber((deep / newest) * 100)}%`,
+  );
+}
