@@ -22,6 +22,21 @@ const resultParserInterceptor: Interceptor = {
   },
 };
 
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * A timestamptz as PostgreSQL sends it to a UTC session (`2026-11-21 06:53:08.123456+00`) as an
+ * RFC 3339 UTC string with milliseconds, exactly as `new Date(value).toISOString()` gives it
+ * (fractional seconds truncated), without building a Date: every row of every page has a few.
+ * Anything else (another offset, BC, infinity) takes the Date path.
+ */
+export function timestamptzToIso(value: string): string {
+  const match = UTC_TIMESTAMP.exec(value);
+  if (!match) return new Date(value).toISOString();
+  const fraction = match[3] === undefined ? '000' : match[3].length >= 3 ? match[3].slice(0, 3) : match[3].padEnd(3, '0');
+  return `${match[1]}T${match[2]}.${fraction}Z`;
+}
+
 /**
  * int8 ids are snowflakes: keep them as decimal strings (JSON-safe, sortable when equal length).
  * timestamptz becomes an RFC 3339 UTC string, the wire format of the API.
@@ -31,7 +46,7 @@ const typeParsers = [
     (parser) => !['int8', 'timestamptz', 'timestamp'].includes(parser.name) && parser !== createBigintTypeParser(),
   ),
   { name: 'int8', parse: (value: string) => value },
-  { name: 'timestamptz', parse: (value: string) => new Date(value).toISOString() },
+  { name: 'timestamptz', parse: timestamptzToIso },
   { name: 'timestamp', parse: (value: string) => new Date(`${value}Z`).toISOString() },
 ];
 
@@ -41,5 +56,11 @@ export async function createDatabasePool(url: string, maximumPoolSize: number): 
     interceptors: [resultParserInterceptor],
     typeParsers,
     captureStackTrace: false,
+    // Slonik's default runs `DISCARD ALL` on every release: one extra round trip per query and
+    // per transaction. Parley keeps no session state on a connection (no SET outside a
+    // transaction, no session advisory locks, temp tables, LISTEN or named prepared statements),
+    // and slonik ends every transaction with COMMIT or ROLLBACK, so there is nothing to reset.
+    // Anything that starts keeping session state must reset it itself (or bring this back).
+    resetConnection: async () => {},
   });
 }

@@ -48,6 +48,24 @@ export function lockChannel(db: CommonQueryMethods, id: string): Promise<Channel
     SELECT ${channelColumns} FROM channels c WHERE c.id = ${id} FOR NO KEY UPDATE`);
 }
 
+const sendTargetSchema = z.object({
+  id: z.string(),
+  type: z.enum(['room', 'dm', 'guild_text']),
+  visibility: z.enum(['public', 'private']).nullable(),
+  guild_id: z.string().nullable(),
+});
+export type SendTarget = z.infer<typeof sendTargetSchema>;
+
+/**
+ * The send path's lockChannel: takes the same channel row lock (NO KEY UPDATE) and returns only
+ * what a send needs to decide access. Every check that must see earlier committed writes runs in a
+ * later statement (see messages-repository insertMessageChecked), after this lock is held.
+ */
+export function lockChannelForSend(db: CommonQueryMethods, id: string): Promise<SendTarget | null> {
+  return db.maybeOne(sql.type(sendTargetSchema)`
+    SELECT c.id, c.type, c.visibility, c.guild_id FROM channels c WHERE c.id = ${id} FOR NO KEY UPDATE`);
+}
+
 const membershipSchema = z.object({
   joined_at: z.string(),
   last_read_message_id: z.string().nullable(),
@@ -57,6 +75,27 @@ export function findMembership(db: CommonQueryMethods, channelId: string, userId
   return db.maybeOne(sql.type(membershipSchema)`
     SELECT joined_at, last_read_message_id FROM channel_members
     WHERE channel_id = ${channelId} AND user_id = ${userId}`);
+}
+
+const channelWithMembershipSchema = channelRowSchema.extend({ is_member: z.boolean() });
+
+/**
+ * findChannel and findMembership in one round trip (the read path's access check).
+ * `is_member`: the user has a channel_members row (for a guild channel that is only a read marker).
+ */
+export async function findChannelWithMembership(
+  db: CommonQueryMethods,
+  id: string,
+  userId: string,
+): Promise<{ channel: ChannelRow; isMember: boolean } | null> {
+  const row = await db.maybeOne(sql.type(channelWithMembershipSchema)`
+    SELECT ${channelColumns}, (cm.user_id IS NOT NULL) AS is_member
+    FROM channels c
+    LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ${userId}
+    WHERE c.id = ${id}`);
+  if (!row) return null;
+  const { is_member: isMember, ...channel } = row;
+  return { channel, isMember };
 }
 
 export function insertRoom(

@@ -63,6 +63,95 @@ export function insertMessage(
     SELECT ${messageColumns} FROM m JOIN users u ON u.id = m.author_id`);
 }
 
+/** The flags of insertMessageChecked; the message columns (when there is a message) pass through. */
+const sendOutcomeSchema = z.looseObject({
+  is_member: z.boolean(),
+  reply_ok: z.boolean(),
+  nonce_hit: z.boolean(),
+});
+
+export type SendOutcome =
+  | { kind: 'not_member' }
+  | { kind: 'nonce_hit'; row: MessageRow }
+  | { kind: 'invalid_reply' }
+  | { kind: 'created'; row: MessageRow };
+
+/**
+ * The whole send after the channel row lock, in ONE statement (one round trip): membership (unless
+ * `checkMembership` is false: guild channels are checked by the guild module), the 24-hour nonce
+ * lookup with its earlier message, reply_to validation, and, only when all of them pass, the id
+ * allocation, the insert and the nonce upsert. The caller must hold the channel row lock (see
+ * channels-repository lockChannelForSend) and run this as a separate, later statement: its
+ * snapshot is then taken after the lock, so it sees every send (and nonce) committed before, and
+ * ids within a channel follow commit order as with insertMessage.
+ * Precedence of the outcomes is the caller's: not a member, then a nonce hit, then a bad reply_to.
+ */
+export async function insertMessageChecked(
+  db: CommonQueryMethods,
+  message: {
+    channelId: string;
+    authorId: string;
+    content: string;
+    nonce: string | null;
+    replyToId: string | null;
+    checkMembership: boolean;
+  },
+): Promise<SendOutcome> {
+  const { channelId, authorId, nonce, replyToId } = message;
+  // Only the parts a send needs: a plain send is the insert plus one membership probe (planning a
+  // statement with unused nonce / reply_to branches costs more than it saves).
+  const empty = sql.fragment``;
+  const row = await db.one(sql.type(sendOutcomeSchema)`
+    WITH chk AS (
+      SELECT
+        ${message.checkMembership
+          ? sql.fragment`EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = ${channelId} AND cm.user_id = ${authorId})`
+          : sql.fragment`true`} AS is_member,
+        ${nonce !== null
+          ? sql.fragment`(SELECT e.id FROM message_nonces n JOIN messages e ON e.id = n.message_id AND e.channel_id = n.channel_id
+             WHERE n.channel_id = ${channelId} AND n.author_id = ${authorId} AND n.nonce = ${nonce}
+               AND n.created_at > now() - interval '24 hours')`
+          : sql.fragment`NULL::int8`} AS earlier_id,
+        ${replyToId !== null
+          ? sql.fragment`EXISTS (SELECT 1 FROM messages r WHERE r.id = ${replyToId} AND r.channel_id = ${channelId} AND r.deleted_at IS NULL)`
+          : sql.fragment`true`} AS reply_ok
+    ), allocated AS (
+      SELECT GREATEST(next_id(), COALESCE(c.last_allocated_id, 0) + 1) AS id
+      FROM channels c, chk
+      WHERE c.id = ${channelId} AND chk.is_member AND chk.earlier_id IS NULL AND chk.reply_ok
+    ), bumped AS (
+      UPDATE channels c SET last_allocated_id = allocated.id, last_message_id = allocated.id
+      FROM allocated WHERE c.id = ${channelId}
+      RETURNING allocated.id
+    ), inserted AS (
+      INSERT INTO messages (id, channel_id, author_id, content, nonce, reply_to_id)
+      SELECT bumped.id, ${channelId}, ${authorId}, ${message.content}, ${nonce}, ${replyToId}
+      FROM bumped
+      RETURNING *
+    )${nonce !== null
+      ? sql.fragment`, nonce_upsert AS (
+      INSERT INTO message_nonces (channel_id, author_id, nonce, message_id)
+      SELECT channel_id, author_id, nonce, id FROM inserted
+      ON CONFLICT (channel_id, author_id, nonce)
+      DO UPDATE SET message_id = EXCLUDED.message_id, created_at = now()
+    )`
+      : empty}, result AS (
+      SELECT id, channel_id, author_id, content, nonce, reply_to_id, created_at, edited_at, deleted_at FROM inserted
+      ${nonce !== null
+        ? sql.fragment`UNION ALL
+      SELECT e.id, e.channel_id, e.author_id, e.content, e.nonce, e.reply_to_id, e.created_at, e.edited_at, e.deleted_at
+      FROM messages e JOIN chk ON e.id = chk.earlier_id
+      WHERE e.channel_id = ${channelId} AND chk.is_member`
+        : empty}
+    )
+    SELECT chk.is_member, chk.reply_ok, (chk.earlier_id IS NOT NULL) AS nonce_hit, ${messageColumns}
+    FROM chk LEFT JOIN (result m JOIN users u ON u.id = m.author_id) ON true`);
+  if (!row.is_member) return { kind: 'not_member' };
+  if (row.nonce_hit) return { kind: 'nonce_hit', row: messageRowSchema.parse(row) };
+  if (!row.reply_ok) return { kind: 'invalid_reply' };
+  return { kind: 'created', row: messageRowSchema.parse(row) };
+}
+
 /** The message an earlier send with this nonce stored, if that was within the last 24 hours. */
 export function findRecentNonce(db: CommonQueryMethods, channelId: string, authorId: string, nonce: string) {
   return db.maybeOneFirst(sql.type(z.object({ message_id: z.string() }))`

@@ -43,9 +43,20 @@ export async function resolveChannelAccess(
   channelId: string,
   options: { lock?: boolean } = {},
 ): Promise<ChannelAccess> {
-  const channel = options.lock ? await channels.lockChannel(db, channelId) : await channels.findChannel(db, channelId);
-  if (!channel) throw notFound('channel');
-  const access = await accessTo(db, viewer, channel);
+  let access: ChannelAccess | null;
+  if (options.lock) {
+    const channel = await channels.lockChannel(db, channelId);
+    if (!channel) throw notFound('channel');
+    access = await accessTo(db, viewer, channel);
+  } else {
+    // One round trip for the channel and the caller's membership; guild channels still ask the guild module.
+    const found = await channels.findChannelWithMembership(db, channelId, viewer.userId);
+    if (!found) throw notFound('channel');
+    access =
+      found.channel.guild_id !== null
+        ? await accessTo(db, viewer, found.channel)
+        : roomOrDmAccess(viewer, found.channel, found.isMember);
+  }
   if (!access) throw notFound('channel');
   return access;
 }
@@ -68,6 +79,12 @@ export async function accessTo(db: CommonQueryMethods, viewer: Viewer, channel: 
     };
   }
   const isMember = (await channels.findMembership(db, channel.id, viewer.userId)) !== null;
+  return roomOrDmAccess(viewer, channel, isMember);
+}
+
+/** Access to a room or DM (not a guild channel) given whether the viewer is a member; null when they cannot see it. */
+function roomOrDmAccess(viewer: Viewer, channel: ChannelRow, isMember: boolean): ChannelAccess | null {
+  const isAdmin = viewer.role === 'admin';
   if (channel.type === 'dm') {
     if (!isMember) return null;
     return {

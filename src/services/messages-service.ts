@@ -5,10 +5,11 @@ import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import * as channels from '../repositories/channels-repository.ts';
 import * as messages from '../repositories/messages-repository.ts';
-import type { ApiMessage, MessageRow } from '../repositories/messages-repository.ts';
+import type { ApiMessage } from '../repositories/messages-repository.ts';
 import type { AuthContext } from './auth-service.ts';
 import { resolveChannelAccess, viewableGuildChannelIds, type ChannelAccess } from './channel-access.ts';
 import { viewerOf } from './channels-service.ts';
+import { guildChannelAccess } from './guild-access.ts';
 
 export type UserStats = components['schemas']['UserStats'];
 
@@ -79,30 +80,38 @@ export function createMessagesService(deps: { db: DatabasePool; events: EventBus
         throw invalid('/nonce', `must have 1 to ${MAX_NONCE_LENGTH} characters`);
       }
       return channelLock.run(channelId, async () => {
+        // Round trips: BEGIN, the channel row lock, one statement for everything else, COMMIT.
         const outcome = await db.transaction(async (tx) => {
-          const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
-          if (!access.canSend) {
-            throw forbidden(access.isMember ? 'You may not send messages in this channel.' : 'Join the room first.');
+          const channel = await channels.lockChannelForSend(tx, channelId);
+          if (!channel) throw notFound('channel');
+          // Guild channels: VIEW_CHANNEL / SEND_MESSAGES from the guild module (404 / 403).
+          if (channel.guild_id !== null) {
+            const guild = await guildChannelAccess(tx, auth.userId, { id: channel.id, guild_id: channel.guild_id });
+            if (!guild.canView) throw notFound('channel');
+            if (!guild.canSend) throw forbidden('You may not send messages in this channel.');
           }
-          // After the lock: a concurrent send with this nonce has committed (and is seen) or not started.
-          if (nonce !== null) {
-            const earlierId = await messages.findRecentNonce(tx, channelId, auth.userId, nonce);
-            const earlier = earlierId ? await messages.findMessage(tx, channelId, earlierId, { includeDeleted: true }) : null;
-            if (earlier) return { row: earlier, created: false };
-          }
-          const replyToId = input.reply_to_id ?? null;
-          if (replyToId !== null && !(await messages.findMessage(tx, channelId, replyToId))) {
-            throw invalid('/reply_to_id', 'must be a message in this channel');
-          }
-          const row: MessageRow = await messages.insertMessage(tx, {
+          // After the lock (a later statement, so a later snapshot): a concurrent send with this
+          // nonce, and any membership change, has committed (and is seen) or not started.
+          const result = await messages.insertMessageChecked(tx, {
             channelId,
             authorId: auth.userId,
             content,
             nonce,
-            replyToId,
+            replyToId: input.reply_to_id ?? null,
+            checkMembership: channel.guild_id === null,
           });
-          if (nonce !== null) await messages.upsertNonce(tx, channelId, auth.userId, nonce, row.id);
-          return { row, created: true };
+          switch (result.kind) {
+            case 'not_member':
+              // A DM or private room is invisible to non-members; a public room is visible (403).
+              if (channel.type === 'dm' || channel.visibility === 'private') throw notFound('channel');
+              throw forbidden('Join the room first.');
+            case 'nonce_hit':
+              return { row: result.row, created: false };
+            case 'invalid_reply':
+              throw invalid('/reply_to_id', 'must be a message in this channel');
+            case 'created':
+              return { row: result.row, created: true };
+          }
         });
         const message = messages.toApiMessage(outcome.row);
         if (outcome.created) events.publish({ type: 'message.created', channel_id: channelId, message });
