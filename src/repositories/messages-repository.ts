@@ -37,31 +37,6 @@ export function toApiMessage(row: MessageRow): ApiMessage {
   };
 }
 
-/**
- * Allocates the next message id of a channel and stores the message, in one statement. The caller
- * holds the channel row lock (see lockChannel), so the id is above every id handed out before in
- * this channel and ids within a channel follow commit order; next_id() keeps them time-ordered.
- */
-export function insertMessage(
-  db: CommonQueryMethods,
-  message: { channelId: string; authorId: string; content: string; nonce: string | null; replyToId: string | null },
-): Promise<MessageRow> {
-  return db.one(sql.type(messageRowSchema)`
-    WITH allocated AS (
-      SELECT GREATEST(next_id(), COALESCE(last_allocated_id, 0) + 1) AS id
-      FROM channels WHERE id = ${message.channelId}
-    ), bumped AS (
-      UPDATE channels c SET last_allocated_id = allocated.id, last_message_id = allocated.id
-      FROM allocated WHERE c.id = ${message.channelId}
-      RETURNING allocated.id
-    ), m AS (
-      INSERT INTO messages (id, channel_id, author_id, content, nonce, reply_to_id)
-      SELECT bumped.id, ${message.channelId}, ${message.authorId}, ${message.content}, ${message.nonce}, ${message.replyToId}
-      FROM bumped
-      RETURNING *
-    )
-    SELECT ${messageColumns} FROM m JOIN users u ON u.id = m.author_id`);
-}
 
 /** The flags of insertMessageChecked; the message columns (when there is a message) pass through. */
 const sendOutcomeSchema = z.looseObject({
@@ -83,7 +58,7 @@ export type SendOutcome =
  * allocation, the insert and the nonce upsert. The caller must hold the channel row lock (see
  * channels-repository lockChannelForSend) and run this as a separate, later statement: its
  * snapshot is then taken after the lock, so it sees every send (and nonce) committed before, and
- * ids within a channel follow commit order as with insertMessage.
+ * ids within a channel follow commit order.
  * Precedence of the outcomes is the caller's: not a member, then a nonce hit, then a bad reply_to.
  */
 export async function insertMessageChecked(
@@ -152,22 +127,7 @@ export async function insertMessageChecked(
   return { kind: 'created', row: messageRowSchema.parse(row) };
 }
 
-/** The message an earlier send with this nonce stored, if that was within the last 24 hours. */
-export function findRecentNonce(db: CommonQueryMethods, channelId: string, authorId: string, nonce: string) {
-  return db.maybeOneFirst(sql.type(z.object({ message_id: z.string() }))`
-    SELECT message_id FROM message_nonces
-    WHERE channel_id = ${channelId} AND author_id = ${authorId} AND nonce = ${nonce}
-      AND created_at > now() - interval '24 hours'`);
-}
 
-/** Records (or, after the 24-hour window, re-points) a nonce. */
-export function upsertNonce(db: CommonQueryMethods, channelId: string, authorId: string, nonce: string, messageId: string) {
-  return db.query(sql.type(z.object({}))`
-    INSERT INTO message_nonces (channel_id, author_id, nonce, message_id)
-    VALUES (${channelId}, ${authorId}, ${nonce}, ${messageId})
-    ON CONFLICT (channel_id, author_id, nonce)
-    DO UPDATE SET message_id = EXCLUDED.message_id, created_at = now()`);
-}
 
 /** A message of a channel; deleted ones only when asked (a nonce replay returns the original). */
 export function findMessage(
