@@ -297,3 +297,14 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>): Promis
     }
   }
 }
+
+/** The bare `ws` baseline (bench/baselines/bare-ws-server.ts) on the server CPUs; resolves with its pid and port. */
+export async function startBareWs(options: { cpus?: string; workDir: string }): Promise<{ process: BaselineProcess; port: number }> {
+  const bare = await onFreePort((port) =>
+    startBaseline('bare-ws-server.ts', [`--port=${port}`], {
+      ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
+      logFile: path.join(options.workDir, 'bare-ws.log'),
+    }),
+  );
+  return { process: bare, port: Number(bare.ready.port) };
+}

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
+import { freePort as anyFreePort } from '../../scripts/free-port.ts';
 import { sleep } from './stats.ts';
 
 export interface MachineInfo {
@@ -79,15 +80,7 @@ export async function freePort(): Promise<number> {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (await portIsFree(port)) return port;
   }
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
+  return anyFreePort();
 }
 
 function readCpuTotals(): { idle: number; total: number } | undefined {

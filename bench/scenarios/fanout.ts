@@ -5,11 +5,10 @@
  * latency p50/p99 at the fixed rates (sender and receivers share one clock: this process; the send
  * number travels in the content). Baseline: the bare `ws` server broadcasting pre-serialised frames.
  */
-import path from 'node:path';
 import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats, type ClientSession } from '../lib/gateway-clients.ts';
 import { addMember, createRoom, inBatches, type BenchUser } from '../lib/parley-api.ts';
-import { onFreePort, startBaseline } from '../lib/servers.ts';
+import { startBareWs } from '../lib/servers.ts';
 import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
 import { CpuMeter } from '../lib/system.ts';
 
@@ -283,10 +282,7 @@ export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): 
     } finally {
       await server.stop();
     }
-    const bare = await onFreePort((port) =>
-      startBaseline('bare-ws-server.ts', [`--port=${port}`], { cpus: ctx.serverCpus, logFile: path.join(ctx.workDir, 'bare-ws.log') }),
-    );
-    const port = Number(bare.ready.port);
+    const { process: bare, port } = await startBareWs({ ...(ctx.serverCpus !== undefined ? { cpus: ctx.serverCpus } : {}), workDir: ctx.workDir });
     try {
       await runAgainst(ctx, rec, 'bare', 'bare ws', bare.pid, () => `ws://127.0.0.1:${port}/`, '7262148410531840100', () => []);
     } finally {

@@ -6,10 +6,9 @@
  */
 import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats } from '../lib/gateway-clients.ts';
-import { onFreePort, startBaseline } from '../lib/servers.ts';
+import { startBareWs } from '../lib/servers.ts';
 import { formatNumber, sleep } from '../lib/stats.ts';
 import { CpuMeter, processRssBytes } from '../lib/system.ts';
-import path from 'node:path';
 
 async function stableRss(pid: number): Promise<number> {
   const samples: number[] = [];
@@ -109,10 +108,7 @@ export async function idleScenario(ctx: BenchContext, rec: ScenarioRecorder): Pr
       await server.stop();
     }
 
-    const bare = await onFreePort((port) =>
-      startBaseline('bare-ws-server.ts', [`--port=${port}`], { cpus: ctx.serverCpus, logFile: path.join(ctx.workDir, 'bare-ws.log') }),
-    );
-    const port = Number(bare.ready.port);
+    const { process: bare, port } = await startBareWs({ ...(ctx.serverCpus !== undefined ? { cpus: ctx.serverCpus } : {}), workDir: ctx.workDir });
     try {
       const result = await measure(ctx, rec, 'bare ws', bare.pid, () => `ws://127.0.0.1:${port}/`, () => []);
       rec.record('bare_rss_per_connection', result.perSessionKiB);
