@@ -1,12 +1,15 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { findNulCharacter, NUL_CHARACTER_MESSAGE } from './domain/nul-character.ts';
 
 /**
  * Request validation from the OpenAPI schemas, with two rules Fastify's defaults break:
  * - unknown fields are rejected (400), never silently dropped (no mass assignment);
  * - JSON bodies are never type-coerced (`{"content": 42}` is a 400, not the string "42"),
  *   while path, query and header values (always strings on the wire) are coerced to the schema.
+ * One rule JSON Schema cannot say for every string at once: no U+0000 anywhere (PostgreSQL text
+ * cannot store it), a 400 naming the field.
  */
 const shared: Options = {
   removeAdditional: false,
@@ -28,5 +31,20 @@ function makeAjv(coerceTypes: Options['coerceTypes']): Ajv {
 export function requestValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const bodyAjv = makeAjv(false);
   const parameterAjv = makeAjv('array');
-  return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object);
+  return ({ schema, httpPart }) => {
+    const validate = (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object);
+    if (httpPart === 'headers') return validate;
+    const validateWithoutNul = (data: unknown): boolean => {
+      const pointer = findNulCharacter(data);
+      if (pointer !== null) {
+        validateWithoutNul.errors = [{ instancePath: pointer, schemaPath: '#', keyword: 'nul', params: {}, message: NUL_CHARACTER_MESSAGE }];
+        return false;
+      }
+      const valid = validate(data) as boolean;
+      validateWithoutNul.errors = validate.errors ?? null;
+      return valid;
+    };
+    validateWithoutNul.errors = null as typeof validate.errors;
+    return validateWithoutNul;
+  };
 }

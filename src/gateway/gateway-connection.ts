@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { ClientFrame, ErrorCode, ServerFrame } from '../../generated/asyncapi-types.ts';
 import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
 import { fieldErrors } from '../plugins/errors-plugin.ts';
+import { findNulCharacter, NUL_CHARACTER_MESSAGE } from '../domain/nul-character.ts';
 import { ProblemError } from '../errors.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
@@ -228,6 +229,13 @@ export class GatewayConnection implements SessionSink {
         (frame as { ref?: unknown }).ref,
         fieldErrors(validate.errors ?? []),
       );
+      return;
+    }
+    const nul = findNulCharacter(frame);
+    if (nul !== null) {
+      this.#error('validation_failed', `The ${type} frame is invalid.`, (frame as { ref?: unknown }).ref, [
+        { field: nul, message: NUL_CHARACTER_MESSAGE },
+      ]);
       return;
     }
     this.#dispatch(frame as ClientFrame);
