@@ -142,7 +142,13 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.
   const channelLock = new KeyedMutex();
   const channelsService = createChannelsService({ db: app.db, events, channelLock, guilds: guildsService });
-  const messagesService = createMessagesService({ db: app.db, events, channelLock });
+  // Half the pool for send transactions: group commit needs only a few, the rest serve reads.
+  const messagesService = createMessagesService({
+    db: app.db,
+    events,
+    channelLock,
+    sendConcurrency: Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 2)),
+  });
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
 

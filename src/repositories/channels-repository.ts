@@ -57,13 +57,18 @@ const sendTargetSchema = z.object({
 export type SendTarget = z.infer<typeof sendTargetSchema>;
 
 /**
- * The send path's lockChannel: takes the same channel row lock (NO KEY UPDATE) and returns only
- * what a send needs to decide access. Every check that must see earlier committed writes runs in a
- * later statement (see messages-repository insertMessageChecked), after this lock is held.
+ * The send path's lockChannel, for a batch of sends: takes the same channel row locks (NO KEY
+ * UPDATE) in id order (so concurrent batches, in any process, cannot deadlock) and returns only
+ * what a send needs to decide access. Missing channels are simply absent. Every check that must
+ * see earlier committed writes runs in a later statement (see messages-repository
+ * insertMessagesChecked), after these locks are held.
  */
-export function lockChannelForSend(db: CommonQueryMethods, id: string): Promise<SendTarget | null> {
-  return db.maybeOne(sql.type(sendTargetSchema)`
-    SELECT c.id, c.type, c.visibility, c.guild_id FROM channels c WHERE c.id = ${id} FOR NO KEY UPDATE`);
+export function lockChannelsForSend(db: CommonQueryMethods, channelIds: readonly string[]): Promise<readonly SendTarget[]> {
+  return db.any(sql.type(sendTargetSchema)`
+    SELECT c.id, c.type, c.visibility, c.guild_id FROM channels c
+    WHERE c.id = ANY(${ids(channelIds)})
+    ORDER BY c.id
+    FOR NO KEY UPDATE`);
 }
 
 const membershipSchema = z.object({

@@ -38,12 +38,23 @@ export function toApiMessage(row: MessageRow): ApiMessage {
 }
 
 
-/** The flags of insertMessageChecked; the message columns (when there is a message) pass through. */
+/** The flags of insertMessagesChecked, per item; the message columns (when there is a message) pass through. */
 const sendOutcomeSchema = z.looseObject({
+  ord: z.number(),
   is_member: z.boolean(),
   reply_ok: z.boolean(),
   nonce_hit: z.boolean(),
 });
+
+export interface SendItem {
+  channelId: string;
+  authorId: string;
+  content: string;
+  nonce: string | null;
+  replyToId: string | null;
+  /** false for guild channels: the guild module has checked VIEW_CHANNEL / SEND_MESSAGES. */
+  checkMembership: boolean;
+}
 
 export type SendOutcome =
   | { kind: 'not_member' }
@@ -51,83 +62,91 @@ export type SendOutcome =
   | { kind: 'invalid_reply' }
   | { kind: 'created'; row: MessageRow };
 
+const texts = (values: readonly (string | null)[]) => sql.array([...values], 'text');
+const nullableIds = (values: readonly (string | null)[]) => sql.array([...values], 'int8');
+const flags = (values: readonly boolean[]) => sql.array([...values], 'bool');
+
 /**
- * The whole send after the channel row lock, in ONE statement (one round trip): membership (unless
- * `checkMembership` is false: guild channels are checked by the guild module), the 24-hour nonce
- * lookup with its earlier message, reply_to validation, and, only when all of them pass, the id
- * allocation, the insert and the nonce upsert. The caller must hold the channel row lock (see
- * channels-repository lockChannelForSend) and run this as a separate, later statement: its
- * snapshot is then taken after the lock, so it sees every send (and nonce) committed before, and
+ * A batch of sends after the channel row locks, in ONE statement (one round trip), each item
+ * decided on its own: membership (unless `checkMembership` is false), the 24-hour nonce lookup
+ * with its earlier message, reply_to validation, and, only when all of them pass, the id
+ * allocation, the insert and the nonce upsert. At most one item per channel (ids and the channel's
+ * last_allocated_id are bumped once per row). The caller must hold the channel row locks (see
+ * channels-repository lockChannelsForSend) and run this as a separate, later statement: its
+ * snapshot is then taken after the locks, so it sees every send (and nonce) committed before, and
  * ids within a channel follow commit order.
  * Precedence of the outcomes is the caller's: not a member, then a nonce hit, then a bad reply_to.
+ * Returns one outcome per item, in order.
  */
-export async function insertMessageChecked(
-  db: CommonQueryMethods,
-  message: {
-    channelId: string;
-    authorId: string;
-    content: string;
-    nonce: string | null;
-    replyToId: string | null;
-    checkMembership: boolean;
-  },
-): Promise<SendOutcome> {
-  const { channelId, authorId, nonce, replyToId } = message;
-  // Only the parts a send needs: a plain send is the insert plus one membership probe (planning a
-  // statement with unused nonce / reply_to branches costs more than it saves).
+export async function insertMessagesChecked(db: CommonQueryMethods, items: readonly SendItem[]): Promise<SendOutcome[]> {
+  if (items.length === 0) return [];
+  // Only the parts the batch needs: plain sends are the insert plus one membership probe each
+  // (planning unused nonce / reply_to branches costs more than it saves).
+  const withNonce = items.some((item) => item.nonce !== null);
+  const withReply = items.some((item) => item.replyToId !== null);
   const empty = sql.fragment``;
-  const row = await db.one(sql.type(sendOutcomeSchema)`
-    WITH chk AS (
+  const rows = await db.any(sql.type(sendOutcomeSchema)`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${ids(items.map((item) => item.channelId))}, ${ids(items.map((item) => item.authorId))},
+        ${texts(items.map((item) => item.content))}, ${texts(items.map((item) => item.nonce))},
+        ${nullableIds(items.map((item) => item.replyToId))}, ${flags(items.map((item) => item.checkMembership))}
+      ) WITH ORDINALITY AS i(channel_id, author_id, content, nonce, reply_to_id, check_membership, ord)
+    ), chk AS (
       SELECT
-        ${message.checkMembership
-          ? sql.fragment`EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = ${channelId} AND cm.user_id = ${authorId})`
-          : sql.fragment`true`} AS is_member,
-        ${nonce !== null
+        i.ord, i.channel_id,
+        (NOT i.check_membership OR EXISTS (
+          SELECT 1 FROM channel_members cm WHERE cm.channel_id = i.channel_id AND cm.user_id = i.author_id)) AS is_member,
+        ${withNonce
           ? sql.fragment`(SELECT e.id FROM message_nonces n JOIN messages e ON e.id = n.message_id AND e.channel_id = n.channel_id
-             WHERE n.channel_id = ${channelId} AND n.author_id = ${authorId} AND n.nonce = ${nonce}
+             WHERE n.channel_id = i.channel_id AND n.author_id = i.author_id AND n.nonce = i.nonce
                AND n.created_at > now() - interval '24 hours')`
           : sql.fragment`NULL::int8`} AS earlier_id,
-        ${replyToId !== null
-          ? sql.fragment`EXISTS (SELECT 1 FROM messages r WHERE r.id = ${replyToId} AND r.channel_id = ${channelId} AND r.deleted_at IS NULL)`
+        ${withReply
+          ? sql.fragment`(i.reply_to_id IS NULL OR EXISTS (
+              SELECT 1 FROM messages r WHERE r.id = i.reply_to_id AND r.channel_id = i.channel_id AND r.deleted_at IS NULL))`
           : sql.fragment`true`} AS reply_ok
+      FROM input i
     ), allocated AS (
-      SELECT GREATEST(next_id(), COALESCE(c.last_allocated_id, 0) + 1) AS id
-      FROM channels c, chk
-      WHERE c.id = ${channelId} AND chk.is_member AND chk.earlier_id IS NULL AND chk.reply_ok
+      SELECT chk.ord, chk.channel_id, GREATEST(next_id(), COALESCE(c.last_allocated_id, 0) + 1) AS id
+      FROM chk JOIN channels c ON c.id = chk.channel_id
+      WHERE chk.is_member AND chk.earlier_id IS NULL AND chk.reply_ok
     ), bumped AS (
-      UPDATE channels c SET last_allocated_id = allocated.id, last_message_id = allocated.id
-      FROM allocated WHERE c.id = ${channelId}
-      RETURNING allocated.id
+      UPDATE channels c SET last_allocated_id = a.id, last_message_id = a.id
+      FROM allocated a WHERE c.id = a.channel_id
+      RETURNING a.ord, a.id
     ), inserted AS (
       INSERT INTO messages (id, channel_id, author_id, content, nonce, reply_to_id)
-      SELECT bumped.id, ${channelId}, ${authorId}, ${message.content}, ${nonce}, ${replyToId}
-      FROM bumped
+      SELECT b.id, i.channel_id, i.author_id, i.content, i.nonce, i.reply_to_id
+      FROM bumped b JOIN input i ON i.ord = b.ord
       RETURNING *
-    )${nonce !== null
+    )${withNonce
       ? sql.fragment`, nonce_upsert AS (
       INSERT INTO message_nonces (channel_id, author_id, nonce, message_id)
-      SELECT channel_id, author_id, nonce, id FROM inserted
+      SELECT channel_id, author_id, nonce, id FROM inserted WHERE nonce IS NOT NULL
       ON CONFLICT (channel_id, author_id, nonce)
       DO UPDATE SET message_id = EXCLUDED.message_id, created_at = now()
     )`
       : empty}, result AS (
       SELECT id, channel_id, author_id, content, nonce, reply_to_id, created_at, edited_at, deleted_at FROM inserted
-      ${nonce !== null
+      ${withNonce
         ? sql.fragment`UNION ALL
       SELECT e.id, e.channel_id, e.author_id, e.content, e.nonce, e.reply_to_id, e.created_at, e.edited_at, e.deleted_at
       FROM messages e JOIN chk ON e.id = chk.earlier_id
-      WHERE e.channel_id = ${channelId} AND chk.is_member`
+      WHERE e.channel_id = chk.channel_id AND chk.is_member`
         : empty}
     )
-    SELECT chk.is_member, chk.reply_ok, (chk.earlier_id IS NOT NULL) AS nonce_hit, ${messageColumns}
-    FROM chk LEFT JOIN (result m JOIN users u ON u.id = m.author_id) ON true`);
-  if (!row.is_member) return { kind: 'not_member' };
-  if (row.nonce_hit) return { kind: 'nonce_hit', row: messageRowSchema.parse(row) };
-  if (!row.reply_ok) return { kind: 'invalid_reply' };
-  return { kind: 'created', row: messageRowSchema.parse(row) };
+    SELECT chk.ord::int AS ord, chk.is_member, chk.reply_ok, (chk.earlier_id IS NOT NULL) AS nonce_hit, ${messageColumns}
+    FROM chk LEFT JOIN (result m JOIN users u ON u.id = m.author_id) ON m.channel_id = chk.channel_id
+    ORDER BY chk.ord`);
+  if (rows.length !== items.length) throw new Error(`insertMessagesChecked: ${rows.length} rows for ${items.length} items`);
+  return rows.map((row): SendOutcome => {
+    if (!row.is_member) return { kind: 'not_member' };
+    if (row.nonce_hit) return { kind: 'nonce_hit', row: messageRowSchema.parse(row) };
+    if (!row.reply_ok) return { kind: 'invalid_reply' };
+    return { kind: 'created', row: messageRowSchema.parse(row) };
+  });
 }
-
-
 
 /** A message of a channel; deleted ones only when asked (a nonce replay returns the original). */
 export function findMessage(

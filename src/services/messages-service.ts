@@ -1,11 +1,13 @@
-import type { DatabasePool } from 'slonik';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
+import { GroupCommit } from '../domain/group-commit.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import * as channels from '../repositories/channels-repository.ts';
 import * as messages from '../repositories/messages-repository.ts';
-import type { ApiMessage } from '../repositories/messages-repository.ts';
+import type { ApiMessage, MessageRow } from '../repositories/messages-repository.ts';
+import type { SendTarget } from '../repositories/channels-repository.ts';
 import type { AuthContext } from './auth-service.ts';
 import { resolveChannelAccess, viewableGuildChannelIds, type ChannelAccess } from './channel-access.ts';
 import { viewerOf } from './channels-service.ts';
@@ -58,8 +60,85 @@ export function aroundWindow(olderAvailable: number, newerAvailable: number, lim
   return { older, newer };
 }
 
-export function createMessagesService(deps: { db: DatabasePool; events: EventBus; channelLock: KeyedMutex }) {
-  const { db, events, channelLock } = deps;
+/** Most sends committed in one transaction (bounds the statement: 256 × 4,000 characters ≈ 4 MB). */
+const MAX_SEND_BATCH = 256;
+
+interface SendRequest {
+  channelId: string;
+  authorId: string;
+  content: string;
+  nonce: string | null;
+  replyToId: string | null;
+}
+
+type SendResult = { ok: true; row: MessageRow; created: boolean } | { ok: false; error: ProblemError };
+
+const refused = (error: ProblemError): SendResult => ({ ok: false, error });
+
+/**
+ * One transaction for a batch of sends (at most one per channel), each decided on its own.
+ * Round trips: BEGIN, the channel row locks, the guild checks (guild channels only), one statement
+ * for every insert, COMMIT.
+ */
+async function sendBatch(tx: DatabaseTransactionConnection, requests: readonly SendRequest[]): Promise<SendResult[]> {
+  const targets = new Map(
+    (await channels.lockChannelsForSend(tx, requests.map((request) => request.channelId))).map((target) => [target.id, target]),
+  );
+  const results: (SendResult | undefined)[] = new Array(requests.length);
+  const inserts: { index: number; target: SendTarget; item: messages.SendItem }[] = [];
+  for (const [index, request] of requests.entries()) {
+    const target = targets.get(request.channelId);
+    if (!target) {
+      results[index] = refused(notFound('channel'));
+      continue;
+    }
+    // Guild channels: VIEW_CHANNEL / SEND_MESSAGES from the guild module (404 / 403).
+    if (target.guild_id !== null) {
+      const guild = await guildChannelAccess(tx, request.authorId, { id: target.id, guild_id: target.guild_id });
+      if (!guild.canView) {
+        results[index] = refused(notFound('channel'));
+        continue;
+      }
+      if (!guild.canSend) {
+        results[index] = refused(forbidden('You may not send messages in this channel.'));
+        continue;
+      }
+    }
+    inserts.push({ index, target, item: { ...request, checkMembership: target.guild_id === null } });
+  }
+  // After the locks (a later statement, so a later snapshot): a concurrent send with the same
+  // nonce, and any membership change, has committed (and is seen) or not started.
+  const outcomes = await messages.insertMessagesChecked(tx, inserts.map((insert) => insert.item));
+  outcomes.forEach((outcome, position) => {
+    const { index, target } = inserts[position]!;
+    results[index] = sendResultOf(outcome, target);
+  });
+  return results.map((result) => result!);
+}
+
+function sendResultOf(outcome: messages.SendOutcome, target: SendTarget): SendResult {
+  switch (outcome.kind) {
+    case 'not_member':
+      // A DM or private room is invisible to non-members; a public room is visible (403).
+      if (target.type === 'dm' || target.visibility === 'private') return refused(notFound('channel'));
+      return refused(forbidden('Join the room first.'));
+    case 'nonce_hit':
+      return { ok: true, row: outcome.row, created: false };
+    case 'invalid_reply':
+      return refused(invalid('/reply_to_id', 'must be a message in this channel'));
+    case 'created':
+      return { ok: true, row: outcome.row, created: true };
+  }
+}
+
+export function createMessagesService(deps: {
+  db: DatabasePool;
+  events: EventBus;
+  channelLock: KeyedMutex;
+  /** Send transactions running at once (each holds a pooled connection). */
+  sendConcurrency: number;
+}) {
+  const { db, events, channelLock, sendConcurrency } = deps;
 
   async function readable(auth: AuthContext, channelId: string): Promise<ChannelAccess> {
     const access = await resolveChannelAccess(db, viewerOf(auth), channelId);
@@ -67,11 +146,25 @@ export function createMessagesService(deps: { db: DatabasePool; events: EventBus
     return access;
   }
 
+  /**
+   * Concurrent sends (to different channels: one per channel per batch) are committed together:
+   * one transaction, four round trips and one WAL flush for the whole batch instead of per
+   * message. Each send is still acked only after the commit that stored it, and a lone send
+   * starts at once.
+   */
+  const sendBatches = new GroupCommit<SendRequest, SendResult>({
+    maxBatch: MAX_SEND_BATCH,
+    maxInFlight: sendConcurrency,
+    keyOf: (request) => request.channelId,
+    run: (requests) => db.transaction((tx) => sendBatch(tx, requests)),
+  });
+
   return {
     /**
      * Stores a message, or returns the earlier one for a nonce seen in the last 24 hours
-     * (`created: false`; nothing stored or announced). Runs under the channel lock: the id is
-     * allocated under the channel row lock and message.created is published after commit, in order.
+     * (`created: false`; nothing stored or announced). Runs under the channel lock, so
+     * message.created is published after commit and in commit order; concurrent sends to other
+     * channels share the transaction (group commit, see sendBatches).
      */
     async send(auth: AuthContext, channelId: string, input: SendMessageInput): Promise<{ message: ApiMessage; created: boolean }> {
       const content = normalizeContent(input.content);
@@ -79,40 +172,10 @@ export function createMessagesService(deps: { db: DatabasePool; events: EventBus
       if (nonce !== null && (nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH)) {
         throw invalid('/nonce', `must have 1 to ${MAX_NONCE_LENGTH} characters`);
       }
+      const request: SendRequest = { channelId, authorId: auth.userId, content, nonce, replyToId: input.reply_to_id ?? null };
       return channelLock.run(channelId, async () => {
-        // Round trips: BEGIN, the channel row lock, one statement for everything else, COMMIT.
-        const outcome = await db.transaction(async (tx) => {
-          const channel = await channels.lockChannelForSend(tx, channelId);
-          if (!channel) throw notFound('channel');
-          // Guild channels: VIEW_CHANNEL / SEND_MESSAGES from the guild module (404 / 403).
-          if (channel.guild_id !== null) {
-            const guild = await guildChannelAccess(tx, auth.userId, { id: channel.id, guild_id: channel.guild_id });
-            if (!guild.canView) throw notFound('channel');
-            if (!guild.canSend) throw forbidden('You may not send messages in this channel.');
-          }
-          // After the lock (a later statement, so a later snapshot): a concurrent send with this
-          // nonce, and any membership change, has committed (and is seen) or not started.
-          const result = await messages.insertMessageChecked(tx, {
-            channelId,
-            authorId: auth.userId,
-            content,
-            nonce,
-            replyToId: input.reply_to_id ?? null,
-            checkMembership: channel.guild_id === null,
-          });
-          switch (result.kind) {
-            case 'not_member':
-              // A DM or private room is invisible to non-members; a public room is visible (403).
-              if (channel.type === 'dm' || channel.visibility === 'private') throw notFound('channel');
-              throw forbidden('Join the room first.');
-            case 'nonce_hit':
-              return { row: result.row, created: false };
-            case 'invalid_reply':
-              throw invalid('/reply_to_id', 'must be a message in this channel');
-            case 'created':
-              return { row: result.row, created: true };
-          }
-        });
+        const outcome = await sendBatches.submit(request);
+        if (!outcome.ok) throw outcome.error;
         const message = messages.toApiMessage(outcome.row);
         if (outcome.created) events.publish({ type: 'message.created', channel_id: channelId, message });
         return { message, created: outcome.created };
