@@ -53,19 +53,23 @@ const sendTargetSchema = z.object({
   type: z.enum(['room', 'dm', 'guild_text']),
   visibility: z.enum(['public', 'private']).nullable(),
   guild_id: z.string().nullable(),
+  /** The newest id handed out in the channel: a new message id must be above it. */
+  last_allocated_id: z.string().nullable(),
 });
 export type SendTarget = z.infer<typeof sendTargetSchema>;
 
 /**
  * The send path's lockChannel, for a batch of sends: takes the same channel row locks (NO KEY
  * UPDATE) in id order (so concurrent batches, in any process, cannot deadlock) and returns only
- * what a send needs to decide access. Missing channels are simply absent. Every check that must
+ * what a send needs to decide access and allocate ids. Missing channels are simply absent. A
+ * locking read returns the newest committed row version, and the lock keeps it current until
+ * commit, so `last_allocated_id` here is the one the insert must stay above. Every check that must
  * see earlier committed writes runs in a later statement (see messages-repository
  * insertMessagesChecked), after these locks are held.
  */
 export function lockChannelsForSend(db: CommonQueryMethods, channelIds: readonly string[]): Promise<readonly SendTarget[]> {
   return db.any(sql.type(sendTargetSchema)`
-    SELECT c.id, c.type, c.visibility, c.guild_id FROM channels c
+    SELECT c.id, c.type, c.visibility, c.guild_id, c.last_allocated_id FROM channels c
     WHERE c.id = ANY(${ids(channelIds)})
     ORDER BY c.id
     FOR NO KEY UPDATE`);

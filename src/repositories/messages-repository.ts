@@ -54,6 +54,8 @@ export interface SendItem {
   replyToId: string | null;
   /** false for guild channels: the guild module has checked VIEW_CHANNEL / SEND_MESSAGES. */
   checkMembership: boolean;
+  /** The channel's last_allocated_id as read under the row lock (lockChannelsForSend). */
+  lastAllocatedId: string | null;
 }
 
 export type SendOutcome =
@@ -72,9 +74,9 @@ const flags = (values: readonly boolean[]) => sql.array([...values], 'bool');
  * with its earlier message, reply_to validation, and, only when all of them pass, the id
  * allocation, the insert and the nonce upsert. At most one item per channel (ids and the channel's
  * last_allocated_id are bumped once per row). The caller must hold the channel row locks (see
- * channels-repository lockChannelsForSend) and run this as a separate, later statement: its
- * snapshot is then taken after the locks, so it sees every send (and nonce) committed before, and
- * ids within a channel follow commit order.
+ * channels-repository lockChannelsForSend, which also reads `lastAllocatedId`) and run this as a
+ * separate, later statement: its snapshot is then taken after the locks, so it sees every send
+ * (and nonce) committed before, and ids within a channel follow commit order.
  * Precedence of the outcomes is the caller's: not a member, then a nonce hit, then a bad reply_to.
  * Returns one outcome per item, in order.
  */
@@ -85,35 +87,47 @@ export async function insertMessagesChecked(db: CommonQueryMethods, items: reado
   const withNonce = items.some((item) => item.nonce !== null);
   const withReply = items.some((item) => item.replyToId !== null);
   const empty = sql.fragment``;
+  // Every lookup is a LATERAL probe by primary key or a `= ANY(array)` index scan, never a join
+  // the planner could turn into a scan of the whole table (estimates for an unnest are guesses,
+  // and fresh tables have no statistics).
+  const channelIds = ids(items.map((item) => item.channelId));
   const rows = await db.any(sql.type(sendOutcomeSchema)`
     WITH input AS (
       SELECT * FROM unnest(
-        ${ids(items.map((item) => item.channelId))}, ${ids(items.map((item) => item.authorId))},
+        ${channelIds}, ${ids(items.map((item) => item.authorId))},
         ${texts(items.map((item) => item.content))}, ${texts(items.map((item) => item.nonce))},
-        ${nullableIds(items.map((item) => item.replyToId))}, ${flags(items.map((item) => item.checkMembership))}
-      ) WITH ORDINALITY AS i(channel_id, author_id, content, nonce, reply_to_id, check_membership, ord)
+        ${nullableIds(items.map((item) => item.replyToId))}, ${flags(items.map((item) => item.checkMembership))},
+        ${nullableIds(items.map((item) => item.lastAllocatedId))}
+      ) WITH ORDINALITY AS i(channel_id, author_id, content, nonce, reply_to_id, check_membership, last_allocated_id, ord)
     ), chk AS (
       SELECT
-        i.ord, i.channel_id,
-        (NOT i.check_membership OR EXISTS (
-          SELECT 1 FROM channel_members cm WHERE cm.channel_id = i.channel_id AND cm.user_id = i.author_id)) AS is_member,
-        ${withNonce
-          ? sql.fragment`(SELECT e.id FROM message_nonces n JOIN messages e ON e.id = n.message_id AND e.channel_id = n.channel_id
-             WHERE n.channel_id = i.channel_id AND n.author_id = i.author_id AND n.nonce = i.nonce
-               AND n.created_at > now() - interval '24 hours')`
-          : sql.fragment`NULL::int8`} AS earlier_id,
-        ${withReply
-          ? sql.fragment`(i.reply_to_id IS NULL OR EXISTS (
-              SELECT 1 FROM messages r WHERE r.id = i.reply_to_id AND r.channel_id = i.channel_id AND r.deleted_at IS NULL))`
-          : sql.fragment`true`} AS reply_ok
+        i.ord, i.channel_id, i.last_allocated_id,
+        (NOT i.check_membership OR member.found IS NOT NULL) AS is_member,
+        ${withNonce ? sql.fragment`earlier.id` : sql.fragment`NULL::int8`} AS earlier_id,
+        ${withReply ? sql.fragment`(i.reply_to_id IS NULL OR reply.found IS NOT NULL)` : sql.fragment`true`} AS reply_ok
       FROM input i
+      LEFT JOIN LATERAL (
+        SELECT true AS found FROM channel_members cm WHERE cm.channel_id = i.channel_id AND cm.user_id = i.author_id
+      ) member ON i.check_membership
+      ${withNonce
+        ? sql.fragment`LEFT JOIN LATERAL (
+        SELECT e.id FROM message_nonces n JOIN messages e ON e.id = n.message_id AND e.channel_id = n.channel_id
+        WHERE n.channel_id = i.channel_id AND n.author_id = i.author_id AND n.nonce = i.nonce
+          AND n.created_at > now() - interval '24 hours'
+      ) earlier ON i.nonce IS NOT NULL`
+        : empty}
+      ${withReply
+        ? sql.fragment`LEFT JOIN LATERAL (
+        SELECT true AS found FROM messages r WHERE r.id = i.reply_to_id AND r.channel_id = i.channel_id AND r.deleted_at IS NULL
+      ) reply ON i.reply_to_id IS NOT NULL`
+        : empty}
     ), allocated AS (
-      SELECT chk.ord, chk.channel_id, GREATEST(next_id(), COALESCE(c.last_allocated_id, 0) + 1) AS id
-      FROM chk JOIN channels c ON c.id = chk.channel_id
+      SELECT chk.ord, chk.channel_id, GREATEST(next_id(), COALESCE(chk.last_allocated_id, 0) + 1) AS id
+      FROM chk
       WHERE chk.is_member AND chk.earlier_id IS NULL AND chk.reply_ok
     ), bumped AS (
       UPDATE channels c SET last_allocated_id = a.id, last_message_id = a.id
-      FROM allocated a WHERE c.id = a.channel_id
+      FROM allocated a WHERE c.id = ANY(${channelIds}) AND c.id = a.channel_id
       RETURNING a.ord, a.id
     ), inserted AS (
       INSERT INTO messages (id, channel_id, author_id, content, nonce, reply_to_id)
@@ -132,12 +146,12 @@ export async function insertMessagesChecked(db: CommonQueryMethods, items: reado
       ${withNonce
         ? sql.fragment`UNION ALL
       SELECT e.id, e.channel_id, e.author_id, e.content, e.nonce, e.reply_to_id, e.created_at, e.edited_at, e.deleted_at
-      FROM messages e JOIN chk ON e.id = chk.earlier_id
-      WHERE e.channel_id = chk.channel_id AND chk.is_member`
+      FROM chk JOIN LATERAL (SELECT * FROM messages e WHERE e.id = chk.earlier_id AND e.channel_id = chk.channel_id) e ON true
+      WHERE chk.is_member`
         : empty}
     )
     SELECT chk.ord::int AS ord, chk.is_member, chk.reply_ok, (chk.earlier_id IS NOT NULL) AS nonce_hit, ${messageColumns}
-    FROM chk LEFT JOIN (result m JOIN users u ON u.id = m.author_id) ON m.channel_id = chk.channel_id
+    FROM chk LEFT JOIN (result m JOIN LATERAL (SELECT * FROM users u WHERE u.id = m.author_id) u ON true) ON m.channel_id = chk.channel_id
     ORDER BY chk.ord`);
   if (rows.length !== items.length) throw new Error(`insertMessagesChecked: ${rows.length} rows for ${items.length} items`);
   return rows.map((row): SendOutcome => {

@@ -104,7 +104,11 @@ async function sendBatch(tx: DatabaseTransactionConnection, requests: readonly S
         continue;
       }
     }
-    inserts.push({ index, target, item: { ...request, checkMembership: target.guild_id === null } });
+    inserts.push({
+      index,
+      target,
+      item: { ...request, checkMembership: target.guild_id === null, lastAllocatedId: target.last_allocated_id },
+    });
   }
   // After the locks (a later statement, so a later snapshot): a concurrent send with the same
   // nonce, and any membership change, has committed (and is seen) or not started.
