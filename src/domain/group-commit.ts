@@ -8,8 +8,11 @@
  *   sharing a commit pays.
  * - Items with the same key never share a batch and never run concurrently, and run in submit
  *   order: the runner may rely on "one item per key" (e.g. one message per channel per statement).
- * - `run` returns one outcome per item, in order. When it throws, the batch's items are retried
- *   one at a time, so one bad item fails alone and never takes its neighbours down with it.
+ * - `run` returns one outcome per item, in order. When it throws an error that `retryAlone`
+ *   accepts (one known to have undone the batch), the batch's items are retried one at a time, so
+ *   one bad item fails alone and never takes its neighbours down with it. Any other error (say, a
+ *   lost connection: did the commit happen?) fails every item of the batch, as it would fail a
+ *   lone writer, rather than risk doing the work twice.
  */
 export interface GroupCommitOptions<I, O> {
   /** Most items in one batch. */
@@ -18,6 +21,8 @@ export interface GroupCommitOptions<I, O> {
   maxInFlight: number;
   keyOf: (item: I) => string;
   run: (items: readonly I[]) => Promise<readonly O[]>;
+  /** Whether a failed batch may be retried item by item (default: always). */
+  retryAlone?: (error: unknown) => boolean;
 }
 
 interface Pending<I, O> {
@@ -90,8 +95,8 @@ export class GroupCommit<I, O> {
       this.#settle(batch, await this.#options.run(batch.map((pending) => pending.item)));
       return;
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || !(this.#options.retryAlone?.(error) ?? true)) {
+        for (const pending of batch) pending.reject(error);
         return;
       }
     }

@@ -1,5 +1,6 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
+import { isRolledBackByServer } from '../db/database-errors.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
@@ -161,6 +162,9 @@ export function createMessagesService(deps: {
     maxInFlight: sendConcurrency,
     keyOf: (request) => request.channelId,
     run: (requests) => db.transaction((tx) => sendBatch(tx, requests)),
+    // A statement error rolled the batch back: retry each send alone so only the bad one fails.
+    // A lost connection may have lost the reply to a COMMIT that happened: never store twice.
+    retryAlone: isRolledBackByServer,
   });
 
   return {

@@ -9,7 +9,7 @@ interface Item {
 }
 
 /** A runner whose batches finish only when the test releases them, recording what ran together. */
-function harness(options: { maxBatch: number; maxInFlight: number }) {
+function harness(options: { maxBatch: number; maxInFlight: number; retryAlone?: (error: unknown) => boolean }) {
   const batches: string[][] = [];
   const releases: Array<() => void> = [];
   const group = new GroupCommit<Item, string>({
@@ -102,6 +102,19 @@ t.test('a failing batch is retried one item at a time: only the bad item fails',
   t.same(
     settled.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message)),
     ['done b', 'poisoned: bad', 'done c'],
+  );
+});
+
+t.test('an error retryAlone refuses fails the whole batch, with no item retried', async (t) => {
+  const { group, batches, releaseAll } = harness({ maxBatch: 10, maxInFlight: 1, retryAlone: () => false });
+  const first = group.submit(item('a'));
+  const rest = Promise.allSettled([item('b'), item('bad', 'bad', true), item('c')].map((entry) => group.submit(entry)));
+  for (let round = 0; round < 6 && (group.inFlight > 0 || group.queued > 0); round += 1) await releaseAll();
+  t.same(batches, [['a'], ['b', 'bad', 'c']]);
+  t.equal(await first, 'done a');
+  t.same(
+    (await rest).map((result) => (result.status === 'rejected' ? (result.reason as Error).message : result.value)),
+    ['poisoned: b,bad,c', 'poisoned: b,bad,c', 'poisoned: b,bad,c'],
   );
 });
 

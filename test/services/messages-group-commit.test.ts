@@ -106,3 +106,33 @@ t.test('sends to one channel never share a batch and keep their order under grou
   );
   t.equal(new Set(ids).size, 10, 'no id is allocated twice');
 });
+
+t.test('a send the database refuses fails alone: its batch is retried send by send', async (t) => {
+  const { api, databaseUrl } = await build(t, { DATABASE_POOL_SIZE: 2 });
+  // A stand-in for any statement error a single message could cause (this test database only).
+  await queryDatabase(
+    databaseUrl,
+    `CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN IF NEW.content = 'poison' THEN RAISE EXCEPTION 'poisoned message'; END IF; RETURN NEW; END $$;
+     CREATE TRIGGER refuse_poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_poison();`,
+  );
+  const ada = await register(api);
+  const rooms = await Promise.all(Array.from({ length: 8 }, (_, index) => createRoom(api, ada, { name: `poison-${index}` })));
+  const contents = rooms.map((_, index) => (index === 5 ? 'poison' : `fine ${index}`));
+  const responses = await Promise.all(
+    rooms.map((room, index) => api('POST', messagesOf(room.id), { token: ada.token, body: { content: contents[index] } })),
+  );
+  t.same(
+    responses.map((response) => response.status),
+    contents.map((content) => (content === 'poison' ? 500 : 201)),
+    'only the refused send fails',
+  );
+  const stored = await queryDatabase<{ content: string }>(databaseUrl, 'SELECT content FROM messages WHERE author_id = $1 ORDER BY content', [
+    ada.user.id,
+  ]);
+  t.same(
+    stored.map((row) => row.content),
+    contents.filter((content) => content !== 'poison').sort(),
+    'every other message is stored once',
+  );
+});
