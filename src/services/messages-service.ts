@@ -44,7 +44,10 @@ export interface SearchQuery {
 export function normalizeContent(content: string, field = '/content'): string {
   const trimmed = content.trim();
   if (trimmed === '') throw invalid(field, 'must not be blank');
-  if ([...trimmed].length > MAX_CONTENT_LENGTH) throw invalid(field, `must not have more than ${MAX_CONTENT_LENGTH} characters`);
+  // Code points never outnumber UTF-16 units: count them only when the cheap length is over.
+  if (trimmed.length > MAX_CONTENT_LENGTH && [...trimmed].length > MAX_CONTENT_LENGTH) {
+    throw invalid(field, `must not have more than ${MAX_CONTENT_LENGTH} characters`);
+  }
   return trimmed;
 }
 
