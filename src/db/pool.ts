@@ -67,8 +67,9 @@ export async function createDatabasePool(url: string, maximumPoolSize: number): 
     captureStackTrace: false,
     // Slonik's default runs `DISCARD ALL` on every release: one extra round trip per query and
     // per transaction. Parley keeps no session state on a connection (no SET outside a
-    // transaction, no session advisory locks, temp tables or LISTEN), and slonik ends every
-    // transaction with COMMIT or ROLLBACK, so there is nothing to reset. The one kind of state kept on purpose is the hot
+    // transaction, no session advisory locks, temp tables or LISTEN; LISTEN has its own client,
+    // src/plugins/auth-cache-plugin.ts), and slonik ends every transaction with COMMIT or
+    // ROLLBACK, so there is nothing to reset. The one kind of state kept on purpose is the hot
     // queries' named prepared statements (`sql.prepared`): `pg` remembers per connection which
     // names it has parsed, so a reset that dropped them (DISCARD ALL / DEALLOCATE) would break
     // those queries. Anything that starts keeping other session state must reset it itself.
