@@ -235,7 +235,19 @@ function readableBy(column: ReturnType<typeof sql.identifier>, userId: string, g
     OR ${column} = ANY(${ids(guildChannelIds)}))`;
 }
 
-/** Full-text search (ranked, then newest first) over the messages the user can read right now. */
+/**
+ * How many of the newest matches a search ranks (the contract says 200). Ranking every match made
+ * a search read every matching row of the history (≈ 6,000 heap pages for a word in 0.6% of a
+ * million messages, ≈ 26 ms of database CPU). With the window PostgreSQL walks the primary key
+ * backwards for a frequent word until it has this many matches, or takes the GIN index for a rare
+ * one (few matches to sort): either way the work is bounded by the window, not the history.
+ */
+export const SEARCH_RANK_WINDOW = 200;
+
+/**
+ * Full-text search over the messages the user can read right now: the newest SEARCH_RANK_WINDOW
+ * matches, ranked, then newest first.
+ */
 export function searchMessages(
   db: CommonQueryMethods,
   query: {
@@ -258,11 +270,17 @@ export function searchMessages(
   if (query.before) conditions.push(sql.fragment`m.id < ${query.before}`);
   return db.any(sql.type(messageRowSchema)`
     SELECT ${messageColumns}
-    FROM messages m
+    FROM (
+      SELECT m.id, m.channel_id, m.author_id, m.content, m.nonce, m.reply_to_id, m.created_at, m.edited_at,
+             m.deleted_at, ts_rank(m.search, query) AS rank
+      FROM messages m
+      CROSS JOIN websearch_to_tsquery('simple', ${query.q}) AS query
+      WHERE ${sql.join(conditions, sql.fragment` AND `)}
+      ORDER BY m.id DESC
+      LIMIT ${SEARCH_RANK_WINDOW}
+    ) m
     JOIN users u ON u.id = m.author_id
-    CROSS JOIN websearch_to_tsquery('simple', ${query.q}) AS query
-    WHERE ${sql.join(conditions, sql.fragment` AND `)}
-    ORDER BY ts_rank(m.search, query) DESC, m.id DESC
+    ORDER BY m.rank DESC, m.id DESC
     LIMIT ${query.limit + 1}`);
 }
 
