@@ -630,10 +630,12 @@ export interface paths {
         /**
          * Full-text message search
          * @description PostgreSQL full-text search over the channels the caller can read right now (a user who left
-         *     a room no longer finds its messages). Results are ordered by relevance, then newest first.
-         *     `before` limits the search to messages older than that id. `has_more` is true when more
-         *     matches exist than were returned. A `channel_id` the caller cannot see is 404; a visible
-         *     public room they are not a member of is 403. An unknown `author_id` simply matches nothing.
+         *     a room no longer finds its messages). Only the newest 200 matching messages are ranked, so
+         *     a search does not read every match in the history: results are the best of those 200 by
+         *     relevance, then newest first. `before` limits the search to messages older than that id,
+         *     and so moves the ranked window back to older matches. `has_more` is true when more matches
+         *     exist than were returned. A `channel_id` the caller cannot see is 404; a visible public
+         *     room they are not a member of is 403. An unknown `author_id` simply matches nothing.
          */
         get: operations["searchMessages"];
         put?: never;
@@ -1766,7 +1768,7 @@ export interface components {
             has_more: boolean;
         };
         MessageSearchResponse: {
-            /** @description Best match first, then newest first. */
+            /** @description Best match first, then newest first (ranked among the newest 200 matches). */
             items: components["schemas"]["Message"][];
             /** @description Whether more matches exist than were returned. */
             has_more: boolean;
@@ -3105,7 +3107,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Matching messages, best first. */
+            /** @description Matching messages among the newest 200 matches, best first. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -20,6 +20,8 @@ import { createInvitesHandlers } from './handlers/invites-handlers.ts';
 import { createGateway } from './gateway/gateway.ts';
 import { createGatewayChat } from './gateway/gateway-chat.ts';
 import gatewayPlugin from './gateway/gateway-plugin.ts';
+import { SessionCache } from './auth/session-cache.ts';
+import authCachePlugin from './plugins/auth-cache-plugin.ts';
 import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
@@ -36,6 +38,8 @@ declare module 'fastify' {
     config: Config;
     events: EventBus;
     authService: AuthService;
+    /** Session liveness cached in this process (src/auth/session-cache.ts). */
+    sessionCache: SessionCache;
     /** The operationIds that have a handler (a test checks it covers openapi.yaml). */
     operationHandlerNames: readonly string[];
   }
@@ -66,6 +70,12 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * A cached session is re-read at least this often even without a notification: invalidation is
+ * what keeps the cache correct, this only bounds the damage should one ever be lost.
+ */
+const SESSION_CACHE_MAX_AGE_MS = 60_000;
 
 async function loadJwtSecret(config: Config): Promise<string> {
   if (config.JWT_SECRET) return config.JWT_SECRET;
@@ -133,7 +143,12 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     sign: (claims) => app.jwt.sign(claims),
     verify: (token) => app.jwt.verify<AccessClaims>(token),
   };
-  const authService = createAuthService({ db: app.db, config, signer, events });
+  // Session liveness cached per process, invalidated across processes by LISTEN/NOTIFY; off
+  // (every request asks the database) with SESSION_CACHE_SIZE=0 or while the listener is down.
+  const sessionCache = new SessionCache({ maxEntries: config.SESSION_CACHE_SIZE, maxAgeMs: SESSION_CACHE_MAX_AGE_MS });
+  app.decorate('sessionCache', sessionCache);
+  if (config.SESSION_CACHE_SIZE > 0) await app.register(authCachePlugin, { cache: sessionCache, databaseUrl: app.databaseUrl });
+  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache });
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
   const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });

@@ -20,6 +20,7 @@ export const configSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  SESSION_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
   COOKIE_SECURE: booleanString.default(false),
   CORS_ORIGINS: csv.default([]),
   BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),

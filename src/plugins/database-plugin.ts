@@ -12,6 +12,8 @@ export { migrationsDirectory, projectRoot } from '../db/open-database.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     db: DatabasePool;
+    /** The connection string the pool uses (for the few clients outside it, e.g. LISTEN). */
+    databaseUrl: string;
     databaseHealthy(): Promise<boolean>;
   }
 }
@@ -30,6 +32,7 @@ export default fp(
       app.log.info({ applied: result.applied, alreadyApplied: result.alreadyApplied }, 'migrations up to date');
       const pool = await createDatabasePool(url, config.DATABASE_POOL_SIZE);
       app.decorate('db', pool);
+      app.decorate('databaseUrl', url);
       app.decorate('databaseHealthy', async () => {
         try {
           await pool.oneFirst(sql.type(z.object({ ok: z.number() }))`SELECT 1 AS ok`);

@@ -5,6 +5,7 @@ import { passwordPolicyViolations } from '../domain/password-policy.ts';
 import { ProblemError, unauthorized, type FieldError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { SessionCache } from '../auth/session-cache.ts';
 import * as sessions from '../repositories/sessions-repository.ts';
 import * as users from '../repositories/users-repository.ts';
 import type { Role, UserRow } from '../repositories/users-repository.ts';
@@ -99,8 +100,19 @@ export async function createAccount(db: DatabasePool, account: NewAccount): Prom
   }
 }
 
-export function createAuthService(deps: { db: DatabasePool; config: Config; signer: TokenSigner; events: EventBus }) {
+export function createAuthService(deps: {
+  db: DatabasePool;
+  config: Config;
+  signer: TokenSigner;
+  events: EventBus;
+  /**
+   * Session liveness per process. Without one (or until its listener is up, see
+   * src/plugins/auth-cache-plugin.ts) every request asks the database.
+   */
+  sessionCache?: SessionCache;
+}) {
   const { db, config, signer, events } = deps;
+  const sessionCache = deps.sessionCache ?? new SessionCache({ maxEntries: 0, maxAgeMs: 0 });
 
   async function startSession(user: UserRow, client: ClientInfo): Promise<IssuedTokens> {
     const refreshToken = randomBytes(32).toString('base64url');
@@ -137,6 +149,8 @@ export function createAuthService(deps: { db: DatabasePool; config: Config; sign
   /** Ends sessions and announces it after commit, so sockets of those sessions close too. */
   async function endSessions(userId: string, reason: string, exceptSessionId?: string): Promise<string[]> {
     const revoked = await sessions.revokeUserSessions(db, userId, reason, exceptSessionId);
+    // This process stops accepting them before it answers; other processes hear it via NOTIFY.
+    for (const sessionId of revoked) sessionCache.evictSession(sessionId);
     if (revoked.length > 0) events.publish({ type: 'sessions.revoked', user_id: userId, session_ids: revoked, reason });
     return revoked;
   }
@@ -183,6 +197,7 @@ export function createAuthService(deps: { db: DatabasePool; config: Config; sign
         return { kind: 'rotated' as const, user, sessionId: found.session_id, refreshToken: next };
       });
       if (outcome.kind === 'reused') {
+        sessionCache.evictSession(outcome.sessionId);
         events.publish({
           type: 'sessions.revoked',
           user_id: outcome.userId,
@@ -206,13 +221,30 @@ export function createAuthService(deps: { db: DatabasePool; config: Config; sign
       if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
         throw unauthorized('The access token is invalid or expired.');
       }
+      const cached = sessionCache.get(claims.sid, claims.sub);
+      if (cached) return { userId: cached.userId, sessionId: cached.sessionId, role: cached.role };
+      const generation = sessionCache.generation();
       const context = await sessions.findLiveSessionContext(db, claims.sid, claims.sub);
       if (!context) throw unauthorized('The session has ended.');
+      sessionCache.set(
+        { userId: context.user_id, sessionId: context.session_id, role: context.role, expiresAtMs: Date.parse(context.expires_at) },
+        generation,
+      );
       return { userId: context.user_id, sessionId: context.session_id, role: context.role };
     },
 
+    /**
+     * After this process changed a user's role, active flag or deleted state: the next request of
+     * any of their sessions reads the account again. (Other processes hear it via NOTIFY.)
+     */
+    forgetUser(userId: string): void {
+      sessionCache.evictUser(userId);
+    },
+
     async logout(auth: AuthContext): Promise<void> {
-      if (await sessions.revokeSessionById(db, auth.sessionId, auth.userId, 'logout')) {
+      const revoked = await sessions.revokeSessionById(db, auth.sessionId, auth.userId, 'logout');
+      sessionCache.evictSession(auth.sessionId);
+      if (revoked) {
         events.publish({ type: 'sessions.revoked', user_id: auth.userId, session_ids: [auth.sessionId], reason: 'logout' });
       }
     },
@@ -220,6 +252,7 @@ export function createAuthService(deps: { db: DatabasePool; config: Config; sign
     async revokeSession(auth: AuthContext, sessionId: string): Promise<boolean> {
       const revoked = await sessions.revokeSessionById(db, sessionId, auth.userId, 'revoked');
       if (revoked) {
+        sessionCache.evictSession(sessionId);
         events.publish({ type: 'sessions.revoked', user_id: auth.userId, session_ids: [sessionId], reason: 'revoked' });
       }
       return revoked;

@@ -83,6 +83,7 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
     async deleteMe(auth: AuthContext): Promise<void> {
       const row = await users.softDeleteUser(db, auth.userId);
       if (!row) throw notFound('user');
+      authService.forgetUser(auth.userId);
       await authService.endSessions(auth.userId, 'account_deleted');
     },
 
@@ -159,6 +160,8 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
         throw forbidden('Only admins may change role or active.');
       }
       const row = await applyChanges(id, body);
+      // A new role or active flag counts from this user's next request, in this process too.
+      if (body.role !== undefined || body.active !== undefined) authService.forgetUser(id);
       if (body.active === false) await authService.endSessions(id, 'deactivated');
       return users.toApiUser(row, viewerOf(auth));
     },
@@ -167,6 +170,7 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
       await requireUser(id);
       if (auth.role !== 'admin') throw forbidden('Only admins may delete users.');
       await users.softDeleteUser(db, id);
+      authService.forgetUser(id);
       await authService.endSessions(id, 'account_deleted');
     },
   };
