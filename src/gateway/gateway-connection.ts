@@ -8,6 +8,7 @@ import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
 import type { Gateway } from './gateway.ts';
 import type { GatewaySession, SessionSink } from './gateway-session.ts';
+import type { GatewaySocket } from './gateway-socket.ts';
 import { frameBytes, wsFrame, type OutboundEvent } from './outbound-event.ts';
 
 /** Close codes of asyncapi.yaml. */
@@ -52,6 +53,33 @@ function errorCodeOf(error: ProblemError): ErrorCode {
   }
 }
 
+const IDLE: Promise<void> = Promise.resolve();
+
+// Listeners shared by every socket (`this` is the socket; see gateway-socket.ts).
+const connectionOf = (socket: WebSocket) => (socket as GatewaySocket).connection;
+
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  connectionOf(this)?.received(data, isBinary);
+}
+
+function onSocketClose(this: WebSocket, code: number): void {
+  connectionOf(this)?.socketClosed(code);
+}
+
+function onSocketPong(this: WebSocket): void {
+  const connection = connectionOf(this);
+  if (connection) connection.awaitingPong = false;
+}
+
+function onAuthTimeout(connection: GatewayConnection): void {
+  if (connection.state === 'open') connection.close(CloseCode.notAuthenticated, 'authorization timeout');
+}
+
+/** The user id string of the registry (one per user) instead of this login's copy from the database. */
+function sharingUserId(auth: AuthContext, userId: string): AuthContext {
+  return { userId, sessionId: auth.sessionId, role: auth.role };
+}
+
 const validRef = (ref: unknown): ref is string => typeof ref === 'string' && ref.length <= 64;
 
 /**
@@ -63,7 +91,7 @@ const validRef = (ref: unknown): ref is string => typeof ref === 'string' && ref
  */
 export class GatewayConnection implements SessionSink {
   readonly gateway: Gateway;
-  readonly socket: WebSocket;
+  readonly socket: GatewaySocket;
   /** The session id announced in `hello` (used when this connection authenticates). */
   readonly helloId: string;
   state: State = 'open';
@@ -75,9 +103,10 @@ export class GatewayConnection implements SessionSink {
   awaitingPong = false;
   readonly #limiter: FrameRateLimiter;
   #authTimer: NodeJS.Timeout | null = null;
-  #queue: Promise<void> = Promise.resolve();
+  /** The frames in progress, or IDLE (one promise shared by every idle connection). */
+  #queue: Promise<void> = IDLE;
 
-  constructor(gateway: Gateway, socket: WebSocket, helloId: string) {
+  constructor(gateway: Gateway, socket: GatewaySocket, helloId: string) {
     this.gateway = gateway;
     this.socket = socket;
     this.helloId = helloId;
@@ -89,11 +118,10 @@ export class GatewayConnection implements SessionSink {
   /** Sends `hello`, then authenticates with the upgrade credentials or waits for a frame. */
   start(upgradeToken: string | null): void {
     const { config } = this.gateway;
-    this.socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    this.socket.on('close', (code) => this.#onSocketClose(code));
-    this.socket.on('pong', () => {
-      this.awaitingPong = false;
-    });
+    this.socket.connection = this;
+    this.socket.on('message', onSocketMessage);
+    this.socket.on('close', onSocketClose);
+    this.socket.on('pong', onSocketPong);
     this.send({
       type: 'hello',
       session_id: this.helloId,
@@ -102,13 +130,16 @@ export class GatewayConnection implements SessionSink {
     });
     if (upgradeToken !== null) {
       this.state = 'authenticating';
-      this.#enqueue(() => this.#authorize(upgradeToken, undefined));
+      this.#enqueueAuthorize(upgradeToken);
     } else {
-      this.#authTimer = setTimeout(() => {
-        if (this.state === 'open') this.close(CloseCode.notAuthenticated, 'authorization timeout');
-      }, config.WS_AUTH_TIMEOUT_MS);
+      this.#authTimer = setTimeout(onAuthTimeout, config.WS_AUTH_TIMEOUT_MS, this);
       this.#authTimer.unref();
     }
+  }
+
+  /** Its own function: a closure made in `start` would keep the token for the socket's lifetime. */
+  #enqueueAuthorize(token: string): void {
+    this.#enqueue(() => this.#authorize(token, undefined));
   }
 
   isClosed(): boolean {
@@ -169,7 +200,8 @@ export class GatewayConnection implements SessionSink {
     this.socket.terminate();
   }
 
-  #onSocketClose(code: number): void {
+  /** The socket closed (either side; `ws` emits this once). */
+  socketClosed(code: number): void {
     if (this.isClosed()) return;
     this.#finish(code);
     this.gateway.metrics.closed(code);
@@ -186,7 +218,8 @@ export class GatewayConnection implements SessionSink {
 
   // ───────────────────────────── input
 
-  #onMessage(data: RawData, isBinary: boolean): void {
+  /** A client frame arrived. */
+  received(data: RawData, isBinary: boolean): void {
     if (this.isClosed()) return;
     const now = Date.now();
     this.lastFrameAt = now;
@@ -263,12 +296,17 @@ export class GatewayConnection implements SessionSink {
   }
 
   #enqueue(task: () => Promise<void>): void {
-    this.#queue = this.#queue
+    const queued = this.#queue
       .then(() => (this.isClosed() ? undefined : task()))
       .catch((error: unknown) => {
         this.gateway.log.error({ err: error }, 'gateway frame handler failed');
         this.close(CloseCode.unknownError, 'unknown error');
       });
+    this.#queue = queued;
+    // Drained: let go of the chain, so an idle connection keeps no promise of its own.
+    void queued.then(() => {
+      if (this.#queue === queued) this.#queue = IDLE;
+    });
   }
 
   // ───────────────────────────── authentication
@@ -303,7 +341,7 @@ export class GatewayConnection implements SessionSink {
     }
     // From here on everything is synchronous: no event can fall between `ready` and the subscription.
     const session = registry.createSession(subscriptions, this.helloId, auth.sessionId, this.gateway.resumeLimits);
-    this.auth = auth;
+    this.auth = sharingUserId(auth, session.userId);
     this.send({
       type: 'ready',
       ...(ref !== undefined ? { ref } : {}),
@@ -348,7 +386,7 @@ export class GatewayConnection implements SessionSink {
     const previous = session.sink;
     if (previous instanceof GatewayConnection && previous !== this) previous.close(CloseCode.normal, 'session resumed elsewhere');
     session.authSessionId = auth.sessionId;
-    this.auth = auth;
+    this.auth = sharingUserId(auth, session.userId);
     let seqOfEntry = replay.firstSeq;
     for (const event of replay.entries) {
       this.sendEvent(event, seqOfEntry);

@@ -1,4 +1,4 @@
-import websocket from '@fastify/websocket';
+import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
@@ -6,7 +6,7 @@ import { ProblemError } from '../errors.ts';
 import { ACCESS_COOKIE } from '../handlers/auth-handlers.ts';
 import type { Gateway } from './gateway.ts';
 import type { GatewayChat } from './gateway-chat.ts';
-import { CloseCode } from './gateway-connection.ts';
+import { GatewaySocket } from './gateway-socket.ts';
 
 export const GATEWAY_PATH = '/api/v1/ws';
 
@@ -25,16 +25,10 @@ export function upgradeToken(request: FastifyRequest): string | null {
   return cookie ? cookie : null;
 }
 
-/** ws closes too-large frames with 1009 and bad UTF-8 with 1007; the contract says 4002 for both. */
-const INVALID_PAYLOAD_ERRORS = new Set(['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'WS_ERR_INVALID_UTF8']);
-
-function closeInvalidPayloadWith4002(socket: WebSocket): void {
-  const receiver = (socket as unknown as { _receiver?: NodeJS.EventEmitter })._receiver;
-  receiver?.prependListener('error', (error: Error & { code?: string }) => {
-    if (!error.code || !INVALID_PAYLOAD_ERRORS.has(error.code)) return;
-    const statusCode = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === 'status-code');
-    if (statusCode) (error as unknown as Record<symbol, number>)[statusCode] = CloseCode.invalidPayload;
-  });
+/** Socket errors (one function for every socket, `this` is the socket): log, and drop the socket. */
+function onSocketError(this: WebSocket, error: Error): void {
+  (this as GatewaySocket).connection?.gateway.log.debug({ err: error }, 'websocket error');
+  if (this.readyState === 0 || this.readyState === 1) this.terminate();
 }
 
 /**
@@ -43,12 +37,12 @@ function closeInvalidPayloadWith4002(socket: WebSocket): void {
  * ServerResponse made for the upgrade. Both are released (a few KB per idle connection); socket
  * errors are handled the same way without them.
  */
-function releaseUpgradeRequest(socket: WebSocket, gateway: Gateway): void {
-  socket.removeAllListeners('error');
-  socket.on('error', (error) => {
-    gateway.log.debug({ err: error }, 'websocket error');
-    if (socket.readyState === 0 || socket.readyState === 1) socket.terminate();
-  });
+function releaseUpgradeRequest(socket: GatewaySocket): void {
+  // Ours first, then theirs removed: deleting the last listener of an event would `delete` the key
+  // and turn the socket's listener table into a slower, larger dictionary.
+  const previous = socket.rawListeners('error') as ((...args: unknown[]) => void)[];
+  socket.on('error', onSocketError);
+  for (const listener of previous) socket.removeListener('error', listener);
   const raw = (socket as unknown as { _socket?: { _httpMessage?: { detachSocket?: (socket: unknown) => void } | null } })._socket;
   const response = raw?._httpMessage;
   if (raw && response && typeof response.detachSocket === 'function') response.detachSocket(raw);
@@ -63,8 +57,15 @@ export default fp(
   async function gatewayPlugin(app: FastifyInstance, options: { gateway: Gateway; chat: GatewayChat }) {
     const { gateway } = options;
     await app.register(websocket, {
-      options: { maxPayload: gateway.config.WS_MAX_FRAME_BYTES, perMessageDeflate: false },
-      // ws closes the socket itself on protocol errors (after our 4002 rewrite); only log them.
+      options: {
+        maxPayload: gateway.config.WS_MAX_FRAME_BYTES,
+        perMessageDeflate: false,
+        // The gateway tracks its connections itself; ws's own set would add a closure per socket.
+        clientTracking: false,
+        // (ws's types ask for the module's statics too; the server only constructs instances.)
+        WebSocket: GatewaySocket as unknown as NonNullable<NonNullable<WebsocketPluginOptions['options']>['WebSocket']>,
+      },
+      // ws closes the socket itself on protocol errors (4002 for payload errors: gateway-socket.ts); only log them.
       errorHandler(error, socket, request) {
         request.log.debug({ err: error }, 'websocket error');
         if (socket.readyState === 0 || socket.readyState === 1) socket.terminate();
@@ -84,9 +85,8 @@ export default fp(
       },
       wsHandler: (socket, request) => {
         const token = upgradeToken(request);
-        closeInvalidPayloadWith4002(socket);
-        releaseUpgradeRequest(socket, gateway);
-        gateway.accept(socket, token);
+        releaseUpgradeRequest(socket as GatewaySocket);
+        gateway.accept(socket as GatewaySocket, token);
       },
     });
 

@@ -12,6 +12,7 @@ import type { GatewayChat } from './gateway-chat.ts';
 import { CloseCode, GatewayConnection } from './gateway-connection.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
 import type { GatewaySession } from './gateway-session.ts';
+import type { GatewaySocket } from './gateway-socket.ts';
 import { EventRouter } from './event-routing.ts';
 import { outboundEvent, type OutboundEvent } from './outbound-event.ts';
 import { PresenceTracker, type PresenceChange, type SettablePresenceStatus } from './presence.ts';
@@ -97,7 +98,7 @@ export class Gateway {
   }
 
   /** A socket was upgraded on GET /api/v1/ws. `token`: upgrade credentials, if any. */
-  accept(socket: WebSocket, token: string | null): void {
+  accept(socket: GatewaySocket, token: string | null): void {
     const connection = new GatewayConnection(this, socket, this.newSessionId());
     this.connections.add(connection);
     connection.start(token);

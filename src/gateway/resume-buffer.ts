@@ -20,11 +20,14 @@ export type ReplayResult<T> =
   /** `seq` is greater than the last seq handed out: the client claims an event never sent. */
   | { kind: 'future' };
 
+const NO_EVENTS: never[] = [];
+
 export class ResumeBuffer<T extends TimedEntry> {
   readonly #maxEvents: number;
   readonly #windowMs: number;
-  /** Ring storage, grown on demand up to maxEvents (an idle session allocates nothing). */
-  #ring: (T | undefined)[] = [];
+  /** Ring storage, grown on demand up to maxEvents (an idle session allocates nothing: the
+   * empty ring is shared, never written; the first push replaces it). */
+  #ring: (T | undefined)[] = NO_EVENTS;
   #head = 0;
   #size = 0;
   #lastSeq = 0;
