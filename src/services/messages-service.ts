@@ -82,7 +82,7 @@ const refused = (error: ProblemError): SendResult => ({ ok: false, error });
 /**
  * One transaction for a batch of sends (at most one per channel), each decided on its own.
  * Round trips: BEGIN, the channel row locks, the guild checks (guild channels only), one statement
- * for every insert, COMMIT.
+ * for all the inserts together, COMMIT.
  */
 async function sendBatch(tx: DatabaseTransactionConnection, requests: readonly SendRequest[]): Promise<SendResult[]> {
   const targets = new Map(
