@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
+import { accessClaimsProblem } from '../domain/access-claims.ts';
 import { passwordPolicyViolations } from '../domain/password-policy.ts';
 import { ProblemError, unauthorized, type FieldError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
@@ -218,9 +219,8 @@ export function createAuthService(deps: {
       } catch {
         throw unauthorized('The access token is invalid or expired.');
       }
-      if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
-        throw unauthorized('The access token is invalid or expired.');
-      }
+      // The signature alone is not enough: a token without exp would never expire (issue 9).
+      if (accessClaimsProblem(claims) !== null) throw unauthorized('The access token is invalid or expired.');
       const cached = sessionCache.get(claims.sid, claims.sub);
       if (cached) return { userId: cached.userId, sessionId: cached.sessionId, role: cached.role };
       const generation = sessionCache.generation();
