@@ -12,7 +12,7 @@ t.test('tokens without exp, iat, sub or sid (or with ill-typed ones) are 401 on 
   const account = await register(api);
   const { payload } = decodeJwt(account.token);
   const now = Math.floor(Date.now() / 1000);
-  const live = { ...payload, iat: now, exp: now + 600 };
+  const live: Record<string, unknown> = { ...payload, iat: now, exp: now + 600 };
   const without = (key: string) => {
     const { [key]: _dropped, ...rest } = live;
     return signJwt(rest);
