@@ -88,6 +88,21 @@ async function loadJwtSecret(config: Config): Promise<string> {
   return secret;
 }
 
+/**
+ * Node's own HTTP timeouts (see HTTP_*_TIMEOUT_MS in config.ts): a client that trickles its headers
+ * or body is answered 408 and disconnected. An upgraded WebSocket is no longer an HTTP request, so
+ * neither timeout applies to it (test/http-timeouts.test.ts).
+ */
+export function httpServerTimeouts(config: Config) {
+  return {
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    // Node checks both only every connectionsCheckingInterval (30 s by default), which would turn a
+    // 10 s headers timeout into up to 40 s: check at a quarter of it, at least once a second.
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+  };
+}
+
 async function readVersion(): Promise<string> {
   const pkg = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
@@ -101,6 +116,9 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    http: httpServerTimeouts(config),
     // The database plugin may initialise and start embedded PostgreSQL and run migrations: on a
     // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
     pluginTimeout: 120_000,
@@ -110,7 +128,13 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
-      ? { https: { cert: await readFile(config.TLS_CERT_FILE), key: await readFile(config.TLS_KEY_FILE) } }
+      ? {
+          https: {
+            cert: await readFile(config.TLS_CERT_FILE),
+            key: await readFile(config.TLS_KEY_FILE),
+            ...httpServerTimeouts(config),
+          },
+        }
       : {}),
   }) as unknown as FastifyInstance;
 
