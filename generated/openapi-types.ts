@@ -165,7 +165,10 @@ export interface paths {
         /**
          * Exchange a refresh token for a new token pair (rotation)
          * @description The refresh token comes from the body or from the `parley_refresh` cookie. Each refresh
-         *     token works once; presenting a spent token revokes the whole session (token family).
+         *     token is rotated on use. Presented again within `REFRESH_REUSE_GRACE_SECONDS` (default 10 s)
+         *     of its rotation, as when two tabs refresh at once, it returns the same new refresh token
+         *     (and an access token of the same session). Presented again after that, it is reuse: the
+         *     whole session (token family) is revoked and the answer is 401.
          */
         post: operations["refreshToken"];
         delete?: never;

@@ -112,7 +112,13 @@ async function readVersion(): Promise<string> {
  * The app factory: plugins first (errors, security, database, tokens, metrics), then the
  * contract's routes through fastify-openapi-glue with one handler per operationId.
  */
-export async function buildApp(config: Config, options: { logger?: FastifyServerOptions['loggerInstance'] } = {}) {
+export interface BuildOptions {
+  logger?: FastifyServerOptions['loggerInstance'];
+  /** Epoch ms; tests inject a clock to step past time windows (the refresh grace) without sleeping. */
+  now?: () => number;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -172,7 +178,7 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   const sessionCache = new SessionCache({ maxEntries: config.SESSION_CACHE_SIZE, maxAgeMs: SESSION_CACHE_MAX_AGE_MS });
   app.decorate('sessionCache', sessionCache);
   if (config.SESSION_CACHE_SIZE > 0) await app.register(authCachePlugin, { cache: sessionCache, databaseUrl: app.databaseUrl });
-  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache });
+  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache, ...(options.now ? { now: options.now } : {}) });
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
   const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
