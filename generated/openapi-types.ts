@@ -7,7 +7,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Full health report */
+        /**
+         * Full health report (admins or OPS_TOKEN)
+         * @description Version, uptime and system information (host name, kernel, Node version, memory): for an
+         *     admin's access token (Bearer or cookie) or the `OPS_TOKEN` from config as a Bearer token.
+         *     Without `OPS_TOKEN` configured, admins only. Probes use the public, minimal
+         *     `/health/live` and `/health/ready`.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -24,7 +30,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness probe */
+        /** Liveness probe (public, minimal) */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -41,7 +47,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness probe (database reachable) */
+        /** Readiness probe (database reachable; public, minimal) */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -58,7 +64,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics (METRICS_TOKEN or admins)
+         * @description For the `METRICS_TOKEN` from config as a Bearer token (in Prometheus:
+         *     `authorization: { credentials: <METRICS_TOKEN> }` in the scrape config), or an admin's
+         *     access token (Bearer or cookie). Without `METRICS_TOKEN` configured, admins only.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -2072,6 +2083,16 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description A valid access token of a user who is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2135,6 +2156,16 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A valid access token of a user who is not an admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             500: components["responses"]["InternalError"];

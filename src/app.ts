@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import metrics from 'fastify-metrics';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Config } from './config.ts';
+import { staticTokenHandler } from './auth/ops-access.ts';
 import { unauthorized } from './errors.ts';
 import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
@@ -233,6 +234,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         if (!token) throw unauthorized('Missing access cookie.');
         request.auth = await authService.authenticate(token);
       },
+      // GET /health and GET /metrics also take a static bearer token from config (src/auth/ops-access.ts).
+      opsToken: staticTokenHandler(config.OPS_TOKEN),
+      metricsToken: staticTokenHandler(config.METRICS_TOKEN),
     },
   });
 
