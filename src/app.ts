@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import metrics from 'fastify-metrics';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Config } from './config.ts';
+import { staticTokenHandler } from './auth/ops-access.ts';
 import { unauthorized } from './errors.ts';
 import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
@@ -88,6 +89,21 @@ async function loadJwtSecret(config: Config): Promise<string> {
   return secret;
 }
 
+/**
+ * Node's own HTTP timeouts (see HTTP_*_TIMEOUT_MS in config.ts): a client that trickles its headers
+ * or body is answered 408 and disconnected. An upgraded WebSocket is no longer an HTTP request, so
+ * neither timeout applies to it (test/http-timeouts.test.ts).
+ */
+export function httpServerTimeouts(config: Config) {
+  return {
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    // Node checks both only every connectionsCheckingInterval (30 s by default), which would turn a
+    // 10 s headers timeout into up to 40 s: check at a quarter of it, at least once a second.
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+  };
+}
+
 async function readVersion(): Promise<string> {
   const pkg = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
@@ -97,10 +113,19 @@ async function readVersion(): Promise<string> {
  * The app factory: plugins first (errors, security, database, tokens, metrics), then the
  * contract's routes through fastify-openapi-glue with one handler per operationId.
  */
-export async function buildApp(config: Config, options: { logger?: FastifyServerOptions['loggerInstance'] } = {}) {
+export interface BuildOptions {
+  logger?: FastifyServerOptions['loggerInstance'];
+  /** Epoch ms; tests inject a clock to step past time windows (the refresh grace) without sleeping. */
+  now?: () => number;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    http: httpServerTimeouts(config),
     // The database plugin may initialise and start embedded PostgreSQL and run migrations: on a
     // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
     pluginTimeout: 120_000,
@@ -110,7 +135,13 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
-      ? { https: { cert: await readFile(config.TLS_CERT_FILE), key: await readFile(config.TLS_KEY_FILE) } }
+      ? {
+          https: {
+            cert: await readFile(config.TLS_CERT_FILE),
+            key: await readFile(config.TLS_KEY_FILE),
+            ...httpServerTimeouts(config),
+          },
+        }
       : {}),
   }) as unknown as FastifyInstance;
 
@@ -148,7 +179,7 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   const sessionCache = new SessionCache({ maxEntries: config.SESSION_CACHE_SIZE, maxAgeMs: SESSION_CACHE_MAX_AGE_MS });
   app.decorate('sessionCache', sessionCache);
   if (config.SESSION_CACHE_SIZE > 0) await app.register(authCachePlugin, { cache: sessionCache, databaseUrl: app.databaseUrl });
-  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache });
+  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache, ...(options.now ? { now: options.now } : {}) });
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
   const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
@@ -203,6 +234,9 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
         if (!token) throw unauthorized('Missing access cookie.');
         request.auth = await authService.authenticate(token);
       },
+      // GET /health and GET /metrics also take a static bearer token from config (src/auth/ops-access.ts).
+      opsToken: staticTokenHandler(config.OPS_TOKEN),
+      metricsToken: staticTokenHandler(config.METRICS_TOKEN),
     },
   });
 

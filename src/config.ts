@@ -20,10 +20,19 @@ export const configSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  // A refresh token presented again this soon after its rotation returns the same new pair (two
+  // tabs refreshing at once); later, it counts as reuse and revokes the family. 0 = no grace.
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   SESSION_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
   COOKIE_SECURE: booleanString.default(false),
   CORS_ORIGINS: csv.default([]),
   BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+  // A request (headers and body) must arrive within HTTP_REQUEST_TIMEOUT_MS and its headers within
+  // HTTP_HEADERS_TIMEOUT_MS, or the connection is answered 408 and closed: a client trickling bytes
+  // cannot hold a connection forever. Idle keep-alive connections close after HTTP_KEEP_ALIVE_TIMEOUT_MS.
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(72_000),
   RATE_LIMIT_REGISTER_PER_IP: positiveInt.default(10),
   RATE_LIMIT_LOGIN_PER_IP: positiveInt.default(20),
   RATE_LIMIT_LOGIN_PER_ACCOUNT: positiveInt.default(5),
@@ -31,6 +40,10 @@ export const configSchema = z.object({
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
   ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/).default('admin'),
+  // Bearer tokens for the operational endpoints (besides an admin's access token): OPS_TOKEN for
+  // the detailed GET /health, METRICS_TOKEN for GET /metrics (a Prometheus scrape credential).
+  OPS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   WS_HEARTBEAT_INTERVAL_MS: positiveInt.default(30_000),
   WS_AUTH_TIMEOUT_MS: positiveInt.default(10_000),
   WS_RESUME_WINDOW_MS: positiveInt.default(120_000),
@@ -71,6 +84,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = result.data;
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     throw new ConfigError(['TLS_CERT_FILE/TLS_KEY_FILE: set both or neither']);
+  }
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses a server whose headers timeout is longer than its request timeout.
+    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS']);
   }
   if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);

@@ -84,6 +84,10 @@ export interface ParleyServerOptions {
 }
 
 /** The environment Parley runs with in every scenario (printed into BENCHMARKS.md). */
+/** GET /metrics needs a bearer token (METRICS_TOKEN); the benchmark reads it with this one. */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789abcdef';
+export const metricsHeaders = { authorization: `Bearer ${BENCH_METRICS_TOKEN}` };
+
 export function parleyBenchEnv(options: { port: number; pgPort: number; dataDir: string; jwtSecret: string }): Record<string, string> {
   return {
     HOST: '127.0.0.1',
@@ -98,6 +102,7 @@ export function parleyBenchEnv(options: { port: number; pgPort: number; dataDir:
     RATE_LIMIT_REGISTER_PER_IP: '1000000',
     RATE_LIMIT_LOGIN_PER_IP: '1000000',
     RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000',
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
   };
 }
 

@@ -8,7 +8,7 @@
 import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats, stopHeartbeats } from '../lib/gateway-clients.ts';
 import { login } from '../lib/parley-api.ts';
-import type { ParleyServer } from '../lib/servers.ts';
+import { metricsHeaders, type ParleyServer } from '../lib/servers.ts';
 import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
 import { CpuMeter } from '../lib/system.ts';
 
@@ -17,7 +17,7 @@ const REF = Buffer.from('"ref":"');
 
 /** The event-loop delay p99 (ms) since the previous read (prom-client resets the histogram on collect). */
 async function eventLoopP99(server: ParleyServer): Promise<{ p99: number; max: number }> {
-  const response = await fetch(`${server.baseUrl}/metrics`);
+  const response = await fetch(`${server.baseUrl}/metrics`, { headers: metricsHeaders });
   const text = await response.text();
   const read = (name: string) => {
     const match = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(text);

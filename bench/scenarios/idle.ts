@@ -6,7 +6,7 @@
  */
 import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats } from '../lib/gateway-clients.ts';
-import { startBareWs } from '../lib/servers.ts';
+import { metricsHeaders, startBareWs } from '../lib/servers.ts';
 import { formatNumber, sleep } from '../lib/stats.ts';
 import { CpuMeter, processRssBytes } from '../lib/system.ts';
 
@@ -21,7 +21,7 @@ async function stableRss(pid: number): Promise<number> {
 
 /** V8 heap used and external memory (bytes) from Parley's /metrics (prom-client default metrics). */
 async function heapFigures(baseUrl: string): Promise<{ heap: number; external: number }> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: metricsHeaders })).text();
   const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   return { heap: read('nodejs_heap_size_used_bytes'), external: read('nodejs_external_memory_bytes') };
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { assertOpsAccess } from '../auth/ops-access.ts';
 import { ProblemError } from '../errors.ts';
 import type { HandlerGroup } from './handler-types.ts';
 
@@ -26,7 +27,9 @@ export function createOpsHandlers(
   }
 
   return {
-    async getHealth() {
+    async getHealth(request) {
+      // Host, kernel, Node version and memory help an attacker: admins or OPS_TOKEN only.
+      assertOpsAccess(request);
       if (!(await deps.databaseHealthy())) throw new ProblemError('service_unavailable', 'The database is unreachable.');
       const memory = process.memoryUsage();
       return {
@@ -57,7 +60,8 @@ export function createOpsHandlers(
       if (!(await deps.databaseHealthy())) throw new ProblemError('service_unavailable', 'The database is unreachable.');
       return { status: 'ok' };
     },
-    async getMetrics(_request, reply) {
+    async getMetrics(request, reply) {
+      assertOpsAccess(request);
       const { contentType, body } = await deps.metricsText();
       return reply.type(contentType).send(body);
     },

@@ -34,22 +34,47 @@ const refreshLookupSchema = z.object({
   session_id: z.string(),
   user_id: z.string(),
   used: z.boolean(),
+  /** When it was rotated, in epoch ms of the clock of the process that rotated it. */
+  used_at_ms: z.number().nullable(),
+  /** Its successor, sealed under a key only this token yields (src/auth/refresh-successor.ts). */
+  successor_sealed: z.instanceof(Buffer).nullable(),
   session_live: z.boolean(),
 });
 
-/** Locks the token row so two concurrent refreshes with one token cannot both succeed. */
+/**
+ * Locks the token row so two concurrent refreshes with one token are serialised: the second
+ * waits for the first to commit and then sees the token spent, with its sealed successor.
+ */
 export function lockRefreshToken(db: CommonQueryMethods, tokenHash: Buffer) {
   return db.maybeOne(sql.type(refreshLookupSchema)`
     SELECT r.session_id, s.user_id, r.used_at IS NOT NULL AS used,
+           (extract(epoch FROM r.used_at) * 1000)::float8 AS used_at_ms, r.successor_sealed,
            (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live
     FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
     WHERE r.token_hash = ${sql.binary(tokenHash)}
     FOR UPDATE OF r, s`);
 }
 
-export function markRefreshTokenUsed(db: CommonQueryMethods, tokenHash: Buffer): Promise<unknown> {
+/** Spends a token at `usedAtMs` (the service's clock), keeping its sealed successor for the grace period. */
+export function markRefreshTokenUsed(
+  db: CommonQueryMethods,
+  tokenHash: Buffer,
+  usedAtMs: number,
+  successorSealed: Buffer | null,
+): Promise<unknown> {
   return db.query(sql.type(z.object({}))`
-    UPDATE refresh_tokens SET used_at = now() WHERE token_hash = ${sql.binary(tokenHash)}`);
+    UPDATE refresh_tokens
+    SET used_at = to_timestamp(${usedAtMs}::float8 / 1000),
+        successor_sealed = ${successorSealed ? sql.binary(successorSealed) : null}
+    WHERE token_hash = ${sql.binary(tokenHash)}`);
+}
+
+/** Forgets the sealed successors of a session's tokens spent before `spentBeforeMs` (their grace is over). */
+export function clearExpiredSuccessors(db: CommonQueryMethods, sessionId: string, spentBeforeMs: number): Promise<unknown> {
+  return db.query(sql.type(z.object({}))`
+    UPDATE refresh_tokens SET successor_sealed = NULL
+    WHERE session_id = ${sessionId} AND successor_sealed IS NOT NULL
+      AND used_at < to_timestamp(${spentBeforeMs}::float8 / 1000)`);
 }
 
 export function extendSession(db: CommonQueryMethods, sessionId: string, ttlSeconds: number): Promise<unknown> {

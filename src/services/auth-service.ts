@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
+import { accessClaimsProblem } from '../domain/access-claims.ts';
 import { passwordPolicyViolations } from '../domain/password-policy.ts';
 import { ProblemError, unauthorized, type FieldError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { SessionCache } from '../auth/session-cache.ts';
+import { openSuccessor, sealSuccessor } from '../auth/refresh-successor.ts';
+import { refreshReuseDecision } from '../domain/refresh-reuse.ts';
 import * as sessions from '../repositories/sessions-repository.ts';
 import * as users from '../repositories/users-repository.ts';
 import type { Role, UserRow } from '../repositories/users-repository.ts';
@@ -110,8 +113,12 @@ export function createAuthService(deps: {
    * src/plugins/auth-cache-plugin.ts) every request asks the database.
    */
   sessionCache?: SessionCache;
+  /** Epoch ms; injected by tests of the refresh grace period. */
+  now?: () => number;
 }) {
   const { db, config, signer, events } = deps;
+  const now = deps.now ?? Date.now;
+  const graceMs = config.REFRESH_REUSE_GRACE_SECONDS * 1000;
   const sessionCache = deps.sessionCache ?? new SessionCache({ maxEntries: 0, maxAgeMs: 0 });
 
   async function startSession(user: UserRow, client: ClientInfo): Promise<IssuedTokens> {
@@ -183,17 +190,30 @@ export function createAuthService(deps: {
       const outcome = await db.transaction(async (tx) => {
         const found = await sessions.lockRefreshToken(tx, tokenHash);
         if (!found || !found.session_live) return { kind: 'invalid' as const };
+        const at = now();
         if (found.used) {
-          // A spent token came back: someone holds a copy. End the whole family.
+          // Just rotated (two tabs refreshing at once): the same successor again, no new rotation.
+          const successor =
+            found.successor_sealed && refreshReuseDecision({ usedAtMs: found.used_at_ms, nowMs: at, graceMs }) === 'replay'
+              ? openSuccessor(refreshToken, found.successor_sealed)
+              : null;
+          if (successor !== null) {
+            const user = await users.findUserById(tx, found.user_id);
+            if (!user || !user.active) return { kind: 'invalid' as const };
+            return { kind: 'rotated' as const, user, sessionId: found.session_id, refreshToken: successor };
+          }
+          // A spent token came back after the grace: someone holds a copy. End the whole family.
           await sessions.revokeSessionById(tx, found.session_id, found.user_id, 'refresh_token_reuse');
           return { kind: 'reused' as const, sessionId: found.session_id, userId: found.user_id };
         }
         const user = await users.findUserById(tx, found.user_id);
         if (!user || !user.active) return { kind: 'invalid' as const };
-        await sessions.markRefreshTokenUsed(tx, tokenHash);
         const next = randomBytes(32).toString('base64url');
+        await sessions.markRefreshTokenUsed(tx, tokenHash, at, graceMs > 0 ? sealSuccessor(refreshToken, next) : null);
         await sessions.insertRefreshToken(tx, found.session_id, hashRefreshToken(next));
         await sessions.extendSession(tx, found.session_id, config.REFRESH_TOKEN_TTL_SECONDS);
+        // The successors of earlier rotations stay recoverable for the grace period only.
+        if (graceMs > 0) await sessions.clearExpiredSuccessors(tx, found.session_id, at - graceMs);
         return { kind: 'rotated' as const, user, sessionId: found.session_id, refreshToken: next };
       });
       if (outcome.kind === 'reused') {
@@ -218,9 +238,8 @@ export function createAuthService(deps: {
       } catch {
         throw unauthorized('The access token is invalid or expired.');
       }
-      if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
-        throw unauthorized('The access token is invalid or expired.');
-      }
+      // The signature alone is not enough: a token without exp would never expire (issue 9).
+      if (accessClaimsProblem(claims) !== null) throw unauthorized('The access token is invalid or expired.');
       const cached = sessionCache.get(claims.sid, claims.sub);
       if (cached) return { userId: cached.userId, sessionId: cached.sessionId, role: cached.role };
       const generation = sessionCache.generation();

@@ -31,7 +31,8 @@ t.test('app close: queued frames are flushed, then 1012', async (t) => {
 });
 
 t.test('metrics: sessions, frames in and out by type, closes by code, fan-out latency', async (t) => {
-  const { api, baseUrl } = await build(t);
+  const METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
+  const { api, baseUrl } = await build(t, { METRICS_TOKEN });
   const ada = await register(api);
   const room = await createRoom(api, ada);
   const { client } = await connectReady(t, baseUrl, ada.token);
@@ -40,7 +41,7 @@ t.test('metrics: sessions, frames in and out by type, closes by code, fan-out la
   doomed.sendRaw('not json');
   await doomed.closedWith();
 
-  const metrics = (await api('GET', '/metrics')).text;
+  const metrics = (await api('GET', '/metrics', { token: METRICS_TOKEN })).text;
   t.match(metrics, /parley_ws_sessions 1\b/, 'one connected session');
   t.match(metrics, /parley_ws_frames_in_total\{type="send_message"\} 1\b/);
   t.match(metrics, /parley_ws_frames_out_total\{type="message_created"\} 1\b/);

@@ -268,7 +268,8 @@ t.test('login: 429 per account (username and email share one budget), other acco
 });
 
 t.test('refresh: rotation on every use; reusing a spent token revokes the whole family', async (t) => {
-  const { api } = await build(t);
+  // No grace period: the reuse below comes at once (test/handlers/refresh-grace.test.ts covers the grace).
+  const { api } = await build(t, { REFRESH_REUSE_GRACE_SECONDS: 0 });
   const first = await register(api);
 
   const rotated = await api('POST', '/api/v1/auth/refresh', { body: { refresh_token: first.refreshToken } });

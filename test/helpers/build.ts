@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, type BuildOptions } from '../../src/app.ts';
 import { configWith, type Config } from '../../src/config.ts';
 import { contractViolations } from './contract.ts';
 import { createTestDatabase } from './database.ts';
@@ -49,7 +49,7 @@ export const testDefaults: Partial<Config> = {
  * Builds a real app on a fresh database copied from the migrated template, listening on an
  * ephemeral port. Every response that goes through `api` is checked against openapi.yaml.
  */
-export async function build(t: Test, overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function build(t: Test, overrides: Partial<Config> = {}, appOptions: Pick<BuildOptions, 'now'> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const config = configWith({
@@ -58,7 +58,7 @@ export async function build(t: Test, overrides: Partial<Config> = {}): Promise<T
     DATABASE_URL: database.url,
     ...overrides,
   });
-  const app = await buildApp(config);
+  const app = await buildApp(config, appOptions);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
