@@ -19,6 +19,8 @@ export interface EmbeddedOptions {
   /** Extra `postgres -c` settings, e.g. fsync=off for throwaway test clusters. */
   settings?: Record<string, string>;
   log?: (message: string) => void;
+  /** What crash recovery did (stopped an orphan, removed a stale lock): worth an info line. */
+  notice?: (message: string) => void;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   // PostgreSQL runs as its own user when we are root: it must be able to enter the folder.
   if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
   const log = options.log ?? (() => {});
-  await prepareCluster({ dataDir, clusterDir, mode: 'start', log });
+  await prepareCluster({ dataDir, clusterDir, mode: 'start', log: options.notice ?? log });
   // From here on this process holds the owner lock: release it on every way out.
   let watchdog: PostmasterWatchdog | undefined;
   try {
@@ -97,13 +99,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
  * its postmaster.pid; undefined when nobody does (an orphan left by a crash is stopped here, and
  * the caller then starts its own). Stopping it is left to its owner.
  */
-export async function attachToRunningEmbedded(options: { dataDir: string; database?: string }): Promise<EmbeddedDatabase | undefined> {
+export async function attachToRunningEmbedded(options: {
+  dataDir: string;
+  database?: string;
+  notice?: (message: string) => void;
+}): Promise<EmbeddedDatabase | undefined> {
   const resolved = path.resolve(options.dataDir);
   const passwordFile = path.join(resolved, 'pg-password');
   if (!existsSync(passwordFile)) return undefined;
   const dataDir = realpathSync(resolved);
   const clusterDir = path.join(dataDir, 'pg');
-  if ((await prepareCluster({ dataDir, clusterDir, mode: 'attach' })) !== 'attach') return undefined;
+  if ((await prepareCluster({ dataDir, clusterDir, mode: 'attach', ...(options.notice ? { log: options.notice } : {}) })) !== 'attach') return undefined;
   const lock = readPostmasterPid(clusterDir);
   if (!lock) return undefined; // it stopped meanwhile
   const password = (await readFile(passwordFile, 'utf8')).trim();
