@@ -9,7 +9,7 @@
  * the cluster of a live server: `npm run db:migrate` / `create-admin` attach to the latter, and a
  * second server refuses. Linux only (/proc), like the PostgreSQL binaries this project ships.
  */
-import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { link, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decideClusterAction, type ClusterFacts, type NamedProcess } from '../domain/postmaster-lock-policy.ts';
@@ -149,6 +149,10 @@ export function inspectNamedProcess(pid: number, clusterDir: string): NamedProce
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') return processState(pid) === undefined ? 'gone' : 'zombie';
+    // Not ours to read: another user's process. Our postmaster runs as us (or, when we are root,
+    // as `postgres`, and root reads everything), so another user's process is not it.
+    const uid = process.getuid?.();
+    if (uid !== undefined && uid !== 0 && ownerUid(pid) !== uid) return 'other';
     return 'unknown';
   }
 }
@@ -195,6 +199,14 @@ function procStat(pid: number): string[] | undefined {
 /** Start time in clock ticks since boot (field 22): with the PID, it names one process for good. */
 function startTimeOf(pid: number): string | undefined {
   return procStat(pid)?.[19];
+}
+
+function ownerUid(pid: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
 }
 
 function resolveReal(file: string): string {
