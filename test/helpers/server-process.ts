@@ -8,6 +8,8 @@ export interface RunningServer {
   child: ChildProcess;
   pid: number;
   baseUrl: string;
+  /** How long it took from spawn to ready. */
+  startMs: number;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -24,6 +26,7 @@ export async function startServer(
   options: { readyWithinMs?: number; env?: Record<string, string> } = {},
 ): Promise<RunningServer> {
   const port = await freePort();
+  const spawnedAt = Date.now();
   const child = spawn(process.execPath, ['src/server.ts'], {
     cwd: projectRoot,
     env: cleanEnv({
@@ -63,7 +66,7 @@ export async function startServer(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, pid: child.pid!, baseUrl, output: () => output, exited };
+  return { child, pid: child.pid!, baseUrl, startMs: Date.now() - spawnedAt, output: () => output, exited };
 }
 
 /** The PID on the first line of `<dataDir>/pg/postmaster.pid`, or undefined without the file. */
