@@ -34,8 +34,9 @@ export async function openDatabase(
     return { url: config.DATABASE_URL, embeddedDataDir: undefined, stop: async () => {} };
   }
   const dataDir = path.resolve(projectRoot, config.DATA_DIR);
+  const notice = (message: string) => log.info({ dataDir }, message);
   if (options.attachToRunning) {
-    const running = await attachToRunningEmbedded({ dataDir });
+    const running = await attachToRunningEmbedded({ dataDir, notice });
     if (running) {
       log.info({ dataDir, running: true }, 'using the embedded PostgreSQL a running server holds');
       return { url: running.url, embeddedDataDir: dataDir, stop: running.stop };
@@ -46,6 +47,7 @@ export async function openDatabase(
     dataDir,
     port: config.EMBEDDED_PG_PORT,
     log: (message) => log.debug({ postgres: message }, 'postgres'),
+    notice,
   });
   return { url: embedded.url, embeddedDataDir: dataDir, stop: () => embedded.stop() };
 }

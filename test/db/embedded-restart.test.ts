@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -6,49 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { migrationsDirectory } from '../../src/db/open-database.ts';
-import { cleanEnv, freePort, login, projectRoot, queryDatabase, runNode } from '../helpers/accounts.ts';
+import { freePort, login, queryDatabase, runNode } from '../helpers/accounts.ts';
 import { apiClient, register } from '../helpers/build.ts';
-
-interface RunningServer {
-  child: ChildProcess;
-  baseUrl: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `npm start` as a real process: node src/server.ts, embedded PostgreSQL in DATA_DIR, no DATABASE_URL. */
-async function startServer(t: Test, dataDir: string, pgPort: number): Promise<RunningServer> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['src/server.ts'], {
-    cwd: projectRoot,
-    env: cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  // Never leave a server behind, whatever happens to the test.
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) while starting:\n${output}`);
-    try {
-      const response = await fetch(`${baseUrl}/health/ready`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the server did not become ready in 60 s:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, baseUrl, output: () => output, exited };
-}
+import { childrenOf, eventually, isRunning, startServer, type RunningServer } from '../helpers/server-process.ts';
 
 const portIsClosed = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -64,6 +23,8 @@ async function stopServer(t: Test, server: RunningServer, dataDir: string, pgPor
   const postmasterPid = path.join(dataDir, 'pg', 'postmaster.pid');
   const pgPid = Number(readFileSync(postmasterPid, 'utf8').split('\n')[0]);
   t.ok(pgPid > 0, `${label}: the embedded PostgreSQL runs (pid ${pgPid})`);
+  const watchdogs = childrenOf(server.pid).filter((pid) => pid !== pgPid);
+  t.equal(watchdogs.length, 1, `${label}: beside it, one watchdog`);
   server.child.kill('SIGTERM');
   const { code, signal } = await server.exited;
   t.equal(code, 0, `${label}: SIGTERM ends the server with exit code 0`);
@@ -78,6 +39,8 @@ async function stopServer(t: Test, server: RunningServer, dataDir: string, pgPor
   }
   t.notOk(alive, `${label}: the postgres process is gone`);
   t.ok(await portIsClosed(pgPort), `${label}: nothing listens on the embedded port any more`);
+  t.notOk(existsSync(path.join(dataDir, 'embedded-owner.json')), `${label}: the owner lock is released`);
+  t.ok(await eventually(() => !watchdogs.some(isRunning), 5_000), `${label}: the watchdog is gone too`);
 }
 
 t.test('npm start (embedded mode): migrations at start, clean SIGTERM, data survives a restart', async (t) => {
