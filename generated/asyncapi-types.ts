@@ -119,7 +119,7 @@ export type ErrorFrame = {
   message: string;
   /** Each bad field (for `validation_failed`). */
   errors?: Array<{
-    /** JSON pointer of the bad field. */
+    /** JSON Pointer (RFC 6901) into the frame, as REST's `FieldError.field` points into a body (the frame is the only place, so there is no `in`). */
     field: string;
     message: string;
   }>;

@@ -1034,13 +1034,33 @@ export interface components {
              * @enum {string}
              */
             code: "validation_failed" | "invalid_credentials" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "account_inactive" | "service_unavailable" | "internal_error";
-            /** @description Each bad field (validation problems only). */
-            errors?: {
-                /** @description JSON pointer or parameter name of the bad field. */
-                field: string;
-                message: string;
-            }[];
+            /** @description Each bad value (validation problems, and conflicts that name a field). */
+            errors?: components["schemas"]["FieldError"][];
             request_id?: string;
+        };
+        /**
+         * @description One bad value of a request. `in` names the part of the request it is in, and `field` is a
+         *     JSON Pointer (RFC 6901) into that part: into the JSON body (`/content`,
+         *     `/permission_overwrites/0/role_id`; `/` for the body as a whole), or into the object of
+         *     that part's parameters by name (`/limit` in the query, `/channel_id` in the path). The
+         *     gateway's `error` frames use the same pointers into the frame (asyncapi.yaml).
+         * @example {
+         *       "in": "body",
+         *       "field": "/content",
+         *       "message": "must not be blank"
+         *     }
+         * @example {
+         *       "in": "query",
+         *       "field": "/limit",
+         *       "message": "must be <= 100"
+         *     }
+         */
+        FieldError: {
+            /** @enum {string} */
+            in: "body" | "query" | "path" | "header";
+            /** @description JSON Pointer into the part named by `in`. */
+            field: string;
+            message: string;
         };
         /** @enum {string} */
         Role: "client" | "trainer" | "admin";
@@ -1904,6 +1924,7 @@ export interface components {
                  *       "code": "validation_failed",
                  *       "errors": [
                  *         {
+                 *           "in": "body",
                  *           "field": "/password",
                  *           "message": "must contain a digit"
                  *         }
@@ -1916,6 +1937,14 @@ export interface components {
         /** @description Missing, invalid, expired or revoked credentials. */
         Unauthorized: {
             headers: {
+                /**
+                 * @description The RFC 6750 challenge: `Bearer realm="parley"` when no credentials were given (or
+                 *     others than an access token were refused, e.g. a password or a refresh token), and
+                 *     `Bearer realm="parley", error="invalid_token"` when a presented access token (header
+                 *     or cookie) is bad, expired or revoked.
+                 * @example Bearer realm="parley", error="invalid_token"
+                 */
+                "WWW-Authenticate": string;
                 [name: string]: unknown;
             };
             content: {

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import metrics from 'fastify-metrics';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Config } from './config.ts';
-import { unauthorized } from './errors.ts';
+import { rejectedToken, unauthorized } from './errors.ts';
 import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
 import { createOpsHandlers } from './handlers/ops-handlers.ts';
@@ -196,12 +196,12 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
         const header = request.headers.authorization;
         const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
         if (!match) throw unauthorized('Missing bearer token.');
-        request.auth = await authService.authenticate(match[1]!);
+        request.auth = await authService.authenticate(match[1]!).catch(rejectedToken);
       },
       async cookieAuth(request: FastifyRequest) {
         const token = request.cookies[ACCESS_COOKIE];
         if (!token) throw unauthorized('Missing access cookie.');
-        request.auth = await authService.authenticate(token);
+        request.auth = await authService.authenticate(token).catch(rejectedToken);
       },
     },
   });

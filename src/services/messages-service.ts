@@ -200,7 +200,7 @@ export function createMessagesService(deps: {
         throw new ProblemError(
           'validation_failed',
           `Give at most one of before, after and around (got ${given.join(', ')}).`,
-          given.map((name) => ({ field: `querystring:/${name}`, message: 'cannot be combined with another cursor' })),
+          given.map((name) => ({ in: 'query', field: `/${name}`, message: 'cannot be combined with another cursor' })),
         );
       }
       const limit = query.limit ?? 50;
