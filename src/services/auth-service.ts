@@ -8,7 +8,7 @@ import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { SessionCache } from '../auth/session-cache.ts';
 import * as sessions from '../repositories/sessions-repository.ts';
 import * as users from '../repositories/users-repository.ts';
-import type { Role, UserRow } from '../repositories/users-repository.ts';
+import type { Role, UserRow, Viewer } from '../repositories/users-repository.ts';
 
 export interface AccessClaims {
   sub: string;
@@ -26,6 +26,9 @@ export interface AuthContext {
   sessionId: string;
   role: Role;
 }
+
+/** The caller as a viewer of users and channels (what every service's visibility rules take). */
+export const viewerOf = (auth: AuthContext): Viewer => ({ userId: auth.userId, role: auth.role });
 
 export interface TokenSigner {
   sign(claims: AccessClaims): string;

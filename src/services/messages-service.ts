@@ -9,9 +9,8 @@ import * as channels from '../repositories/channels-repository.ts';
 import * as messages from '../repositories/messages-repository.ts';
 import type { ApiMessage, MessageRow } from '../repositories/messages-repository.ts';
 import type { SendTarget } from '../repositories/channels-repository.ts';
-import type { AuthContext } from './auth-service.ts';
+import { viewerOf, type AuthContext } from './auth-service.ts';
 import { resolveChannelAccess, viewableGuildChannelIds, type ChannelAccess } from './channel-access.ts';
-import { viewerOf } from './channels-service.ts';
 import { guildChannelAccess } from './guild-access.ts';
 
 export type UserStats = components['schemas']['UserStats'];

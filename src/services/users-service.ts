@@ -6,7 +6,7 @@ import { listUsersByIds } from '../repositories/gateway-repository.ts';
 import * as users from '../repositories/users-repository.ts';
 import type { PublicUser, Role, UserChanges } from '../repositories/users-repository.ts';
 import { decodePageCursor } from './pagination.ts';
-import { accountConflict, assertPasswordPolicy, type AuthContext, type AuthService } from './auth-service.ts';
+import { accountConflict, assertPasswordPolicy, viewerOf, type AuthContext, type AuthService } from './auth-service.ts';
 
 export interface ProfileChanges {
   username?: string;
@@ -22,8 +22,6 @@ export interface UserQuery {
   limit?: number;
   cursor?: string;
 }
-
-const viewerOf = (auth: AuthContext) => ({ id: auth.userId, role: auth.role });
 
 /** What the users service needs from the gateway's presence tracking. */
 export interface PresenceSource {
