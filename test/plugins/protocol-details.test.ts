@@ -1,6 +1,6 @@
 import t from 'tap';
-import { build, register } from '../helpers/build.ts';
-import { cookiesOf, decodeJwt, signJwt } from '../helpers/accounts.ts';
+import { build, newAccount, register, type ApiResponse } from '../helpers/build.ts';
+import { adminOverrides, cookiesOf, decodeJwt, loginAdmin, signJwt } from '../helpers/accounts.ts';
 import { createRoom } from '../helpers/chat.ts';
 
 /** Issue 9 item 10: the protocol details a client library relies on. */
@@ -157,4 +157,32 @@ t.test('validation errors[] name the place the same way for body, query and path
     'query: a missing required parameter',
   );
   t.ok(cookiesOf(missing).size === 0, 'no cookies on a problem');
+});
+
+t.test('display_name refuses bidi overrides and invisible characters on register, PATCH @me, admin create and update', async (t) => {
+  const { api } = await build(t, adminOverrides);
+  const admin = await loginAdmin(api);
+  const ada = await register(api);
+  const spoof = '\u202Enimda'; // displays as "admin"
+  const named = (response: ApiResponse, what: string, codePoint = /U\+202E/) => {
+    t.equal(response.status, 400, `${what}: 400`);
+    t.equal(response.body.code, 'validation_failed', what);
+    t.match(response.body.errors, [{ in: 'body', field: '/display_name', message: codePoint }], `${what}: names /display_name`);
+  };
+
+  const account = newAccount();
+  named(await api('POST', '/api/v1/auth/register', { body: { ...account, display_name: spoof } }), 'register');
+  t.equal((await api('POST', '/api/v1/auth/login', { body: { login: account.username, password: account.password } })).status, 401, 'no account was made');
+
+  named(await api('PATCH', '/api/v1/users/@me', { token: ada.token, body: { display_name: spoof } }), 'PATCH @me');
+  named(await api('PATCH', '/api/v1/users/@me', { token: ada.token, body: { display_name: 'Ada\u200B' } }), 'PATCH @me, zero-width space', /U\+200B/);
+  const created = newAccount();
+  named(await api('POST', '/api/v1/users', { token: admin.token, body: { ...created, display_name: spoof } }), 'admin create');
+  named(await api('PATCH', `/api/v1/users/${ada.user.id}`, { token: admin.token, body: { display_name: spoof } }), 'admin update');
+
+  const me = await api('GET', '/api/v1/users/@me', { token: ada.token });
+  t.equal(me.body.display_name, ada.user.username, 'the name is unchanged');
+
+  const fine = await api('PATCH', '/api/v1/users/@me', { token: ada.token, body: { display_name: 'Ada \u{1F469}\u200D\u{1F4BB} محمد' } });
+  t.equal(fine.status, 200, 'right-to-left script and an emoji ZWJ sequence are fine');
 });
