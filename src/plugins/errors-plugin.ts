@@ -110,8 +110,8 @@ export default fp(
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0]!;
-      // Reaching this handler means the request's own method is not served here (@fastify/cors's
-      // catch-all OPTIONS route hands non-preflight requests on to it).
+      // Reaching this handler means the request's own method is not served for this path, even if
+      // a route for it exists (a handler may pass a request on with reply.callNotFound()).
       const allowed = routeMethods.allowed(path).filter((method) => method !== request.method);
       if (allowed.length > 0) {
         reply.header('allow', allowed.join(', '));
