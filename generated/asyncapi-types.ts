@@ -119,7 +119,7 @@ export type ErrorFrame = {
   message: string;
   /** Each bad field (for `validation_failed`). */
   errors?: Array<{
-    /** JSON pointer of the bad field. */
+    /** JSON Pointer (RFC 6901) into the frame, as REST's `FieldError.field` points into a body (the frame is the only place, so there is no `in`). */
     field: string;
     message: string;
   }>;
@@ -412,6 +412,15 @@ export type ChannelType = "room" | "dm" | "guild_text";
  */
 export type ChannelVisibility = "public" | "private";
 
+/**
+ * 1 to 64 characters, at least one of them visible. Control characters (Unicode Cc), line
+ * and paragraph separators, format characters (Cf: bidirectional embeddings, overrides and
+ * isolates U+202A–U+202E and U+2066–U+2069, LRM/RLM, zero-width space, BOM, soft hyphen, ...)
+ * and Hangul fillers are refused with a 400 `validation_failed` naming `/display_name`. Two
+ * format characters are allowed where names and emoji need them: U+200C/U+200D (zero-width
+ * non-joiner/joiner) between two visible characters, and tag characters in an emoji flag
+ * sequence (U+1F3F4, tags, U+E007F).
+ */
 export type DisplayName = string;
 
 export type Email = string;

@@ -1048,13 +1048,33 @@ export interface components {
              * @enum {string}
              */
             code: "validation_failed" | "invalid_credentials" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "account_inactive" | "service_unavailable" | "internal_error";
-            /** @description Each bad field (validation problems only). */
-            errors?: {
-                /** @description JSON pointer or parameter name of the bad field. */
-                field: string;
-                message: string;
-            }[];
+            /** @description Each bad value (validation problems, and conflicts that name a field). */
+            errors?: components["schemas"]["FieldError"][];
             request_id?: string;
+        };
+        /**
+         * @description One bad value of a request. `in` names the part of the request it is in, and `field` is a
+         *     JSON Pointer (RFC 6901) into that part: into the JSON body (`/content`,
+         *     `/permission_overwrites/0/role_id`; `/` for the body as a whole), or into the object of
+         *     that part's parameters by name (`/limit` in the query, `/channel_id` in the path). The
+         *     gateway's `error` frames use the same pointers into the frame (asyncapi.yaml).
+         * @example {
+         *       "in": "body",
+         *       "field": "/content",
+         *       "message": "must not be blank"
+         *     }
+         * @example {
+         *       "in": "query",
+         *       "field": "/limit",
+         *       "message": "must be <= 100"
+         *     }
+         */
+        FieldError: {
+            /** @enum {string} */
+            in: "body" | "query" | "path" | "header";
+            /** @description JSON Pointer into the part named by `in`. */
+            field: string;
+            message: string;
         };
         /** @enum {string} */
         Role: "client" | "trainer" | "admin";
@@ -1065,6 +1085,16 @@ export interface components {
          * @example Correct-horse-9
          */
         Password: string;
+        /**
+         * @description 1 to 64 characters, at least one of them visible. Control characters (Unicode Cc), line
+         *     and paragraph separators, format characters (Cf: bidirectional embeddings, overrides and
+         *     isolates U+202A–U+202E and U+2066–U+2069, LRM/RLM, zero-width space, BOM, soft hyphen, ...)
+         *     and Hangul fillers are refused with a 400 `validation_failed` naming `/display_name`. Two
+         *     format characters are allowed where names and emoji need them: U+200C/U+200D (zero-width
+         *     non-joiner/joiner) between two visible characters, and tag characters in an emoji flag
+         *     sequence (U+1F3F4, tags, U+E007F).
+         * @example Ada Lovelace
+         */
         DisplayName: string;
         /** Format: email */
         Email: string;
@@ -1918,6 +1948,7 @@ export interface components {
                  *       "code": "validation_failed",
                  *       "errors": [
                  *         {
+                 *           "in": "body",
                  *           "field": "/password",
                  *           "message": "must contain a digit"
                  *         }
@@ -1930,6 +1961,14 @@ export interface components {
         /** @description Missing, invalid, expired or revoked credentials. */
         Unauthorized: {
             headers: {
+                /**
+                 * @description The RFC 6750 challenge: `Bearer realm="parley"` when no credentials were given (or
+                 *     others than an access token were refused, e.g. a password or a refresh token), and
+                 *     `Bearer realm="parley", error="invalid_token"` when a presented access token (header
+                 *     or cookie) is bad, expired or revoked.
+                 * @example Bearer realm="parley", error="invalid_token"
+                 */
+                "WWW-Authenticate": string;
                 [name: string]: unknown;
             };
             content: {

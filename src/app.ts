@@ -8,7 +8,7 @@ import metrics from 'fastify-metrics';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Config } from './config.ts';
 import { staticTokenHandler } from './auth/ops-access.ts';
-import { unauthorized } from './errors.ts';
+import { rejectedToken, unauthorized } from './errors.ts';
 import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
 import { createOpsHandlers } from './handlers/ops-handlers.ts';
@@ -227,12 +227,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         const header = request.headers.authorization;
         const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
         if (!match) throw unauthorized('Missing bearer token.');
-        request.auth = await authService.authenticate(match[1]!);
+        request.auth = await authService.authenticate(match[1]!).catch(rejectedToken);
       },
       async cookieAuth(request: FastifyRequest) {
         const token = request.cookies[ACCESS_COOKIE];
         if (!token) throw unauthorized('Missing access cookie.');
-        request.auth = await authService.authenticate(token);
+        request.auth = await authService.authenticate(token).catch(rejectedToken);
       },
       // GET /health and GET /metrics also take a static bearer token from config (src/auth/ops-access.ts).
       opsToken: staticTokenHandler(config.OPS_TOKEN),

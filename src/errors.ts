@@ -1,41 +1,81 @@
+import type { ErrorCode } from '../generated/asyncapi-types.ts';
+
 /**
- * One table maps every problem code to its HTTP status and title; handlers throw
- * `ProblemError`s by code and the error plugin renders RFC 9457 problem details.
+ * The one table of problem codes: each code's HTTP status and title (REST problem details) and
+ * the code a gateway `error` frame carries for it (asyncapi.yaml's smaller vocabulary). Handlers
+ * and services throw `ProblemError`s by code; the error plugin and the gateway derive the rest.
+ *
+ * Order matters once: a framework error that only has a status (Fastify's 413, 415, ...) gets the
+ * FIRST code listed with that status (see `problemCodeForStatus`), so the generic code of a status
+ * comes before its specific ones (`unauthorized` before `invalid_credentials`).
  */
 export const problemCodes = {
-  validation_failed: { status: 400, title: 'Bad Request' },
-  invalid_credentials: { status: 401, title: 'Unauthorized' },
-  unauthorized: { status: 401, title: 'Unauthorized' },
-  account_inactive: { status: 403, title: 'Forbidden' },
-  forbidden: { status: 403, title: 'Forbidden' },
-  not_found: { status: 404, title: 'Not Found' },
-  method_not_allowed: { status: 405, title: 'Method Not Allowed' },
-  conflict: { status: 409, title: 'Conflict' },
-  payload_too_large: { status: 413, title: 'Payload Too Large' },
-  unsupported_media_type: { status: 415, title: 'Unsupported Media Type' },
-  rate_limited: { status: 429, title: 'Too Many Requests' },
-  internal_error: { status: 500, title: 'Internal Server Error' },
-  service_unavailable: { status: 503, title: 'Service Unavailable' },
-} as const satisfies Record<string, { status: number; title: string }>;
+  validation_failed: { status: 400, title: 'Bad Request', gateway: 'validation_failed' },
+  unauthorized: { status: 401, title: 'Unauthorized', gateway: 'unauthorized' },
+  invalid_credentials: { status: 401, title: 'Unauthorized', gateway: 'unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden', gateway: 'forbidden' },
+  account_inactive: { status: 403, title: 'Forbidden', gateway: 'forbidden' },
+  not_found: { status: 404, title: 'Not Found', gateway: 'not_found' },
+  // Only HTTP has methods: never raised on the gateway.
+  method_not_allowed: { status: 405, title: 'Method Not Allowed', gateway: 'internal_error' },
+  conflict: { status: 409, title: 'Conflict', gateway: 'conflict' },
+  payload_too_large: { status: 413, title: 'Payload Too Large', gateway: 'validation_failed' },
+  unsupported_media_type: { status: 415, title: 'Unsupported Media Type', gateway: 'validation_failed' },
+  rate_limited: { status: 429, title: 'Too Many Requests', gateway: 'rate_limited' },
+  internal_error: { status: 500, title: 'Internal Server Error', gateway: 'internal_error' },
+  service_unavailable: { status: 503, title: 'Service Unavailable', gateway: 'internal_error' },
+} as const satisfies Record<string, { status: number; title: string; gateway: ErrorCode }>;
 
 export type ProblemCode = keyof typeof problemCodes;
 
+const codeByStatus = new Map<number, ProblemCode>();
+for (const [code, { status }] of Object.entries(problemCodes) as Array<[ProblemCode, { status: number }]>) {
+  if (!codeByStatus.has(status)) codeByStatus.set(status, code);
+}
+
+/** The generic problem code of an HTTP status (the first listed with it), if the table has one. */
+export function problemCodeForStatus(status: number): ProblemCode | undefined {
+  return codeByStatus.get(status);
+}
+
+/** The `error` frame code for a problem code. */
+export function gatewayErrorCode(code: ProblemCode): ErrorCode {
+  return problemCodes[code].gateway;
+}
+
+/**
+ * Where a bad value was: `field` is a JSON Pointer (RFC 6901) into that part of the request, the
+ * body's JSON or the object of the query, path or header parameters by name (`/limit` with
+ * `in: query`). One scheme for every place; openapi.yaml's FieldError says the same.
+ */
+export type FieldLocation = 'body' | 'query' | 'path' | 'header';
+
+/** A field error as thrown: `in` defaults to `body`, where almost every service-level check looks. */
 export interface FieldError {
+  in?: FieldLocation;
   field: string;
   message: string;
 }
 
+/** A field error as sent, its place always named. */
+export type LocatedFieldError = FieldError & { in: FieldLocation };
+
 export class ProblemError extends Error {
   readonly code: ProblemCode;
   readonly status: number;
-  readonly errors: FieldError[] | undefined;
+  readonly errors: LocatedFieldError[] | undefined;
+  /**
+   * A 401 because a presented access token is bad, expired or revoked (RFC 6750 `invalid_token`
+   * in `WWW-Authenticate`), rather than because none was given.
+   */
+  tokenRejected = false;
 
-  constructor(code: ProblemCode, detail?: string, errors?: FieldError[]) {
+  constructor(code: ProblemCode, detail?: string, errors?: readonly FieldError[]) {
     super(detail ?? problemCodes[code].title);
     this.name = 'ProblemError';
     this.code = code;
     this.status = problemCodes[code].status;
-    this.errors = errors;
+    this.errors = errors?.map(({ in: location = 'body', field, message }) => ({ in: location, field, message }));
   }
 }
 
@@ -43,8 +83,21 @@ export const notFound = (what = 'resource'): ProblemError => new ProblemError('n
 export const forbidden = (detail = 'You may not do this.'): ProblemError => new ProblemError('forbidden', detail);
 export const conflict = (detail: string): ProblemError => new ProblemError('conflict', detail);
 export const unauthorized = (detail = 'Authentication is required.'): ProblemError => new ProblemError('unauthorized', detail);
-export const invalid = (field: string, message: string): ProblemError =>
-  new ProblemError('validation_failed', 'The request is not valid.', [{ field, message }]);
+/**
+ * Rethrows the failure of checking a PRESENTED access token, its 401 marked as a refused token
+ * (`.catch(rejectedToken)` where a token from the request is authenticated).
+ */
+export function rejectedToken(error: unknown): never {
+  if (error instanceof ProblemError && error.status === 401) error.tokenRejected = true;
+  throw error;
+}
+export const invalid = (field: string, message: string, location: FieldLocation = 'body'): ProblemError =>
+  new ProblemError('validation_failed', 'The request is not valid.', [{ in: location, field, message }]);
+
+/** RFC 6750 §3: the `WWW-Authenticate` challenge of a 401. */
+export function bearerChallenge(tokenRejected: boolean): string {
+  return tokenRejected ? 'Bearer realm="parley", error="invalid_token"' : 'Bearer realm="parley"';
+}
 
 export interface ProblemBody {
   type: string;
@@ -52,11 +105,11 @@ export interface ProblemBody {
   status: number;
   detail: string;
   code: ProblemCode;
-  errors?: FieldError[];
+  errors?: LocatedFieldError[];
   request_id?: string;
 }
 
-export function problemBody(code: ProblemCode, detail: string, requestId?: string, errors?: FieldError[]): ProblemBody {
+export function problemBody(code: ProblemCode, detail: string, requestId?: string, errors?: LocatedFieldError[]): ProblemBody {
   const { status, title } = problemCodes[code];
   return {
     type: `https://parley.dev/problems/${code}`,

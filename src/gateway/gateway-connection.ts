@@ -3,7 +3,7 @@ import type { ClientFrame, ErrorCode, ServerFrame } from '../../generated/asynca
 import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
 import { fieldErrors } from '../plugins/errors-plugin.ts';
 import { findNulCharacter, NUL_CHARACTER_MESSAGE } from '../domain/nul-character.ts';
-import { ProblemError } from '../errors.ts';
+import { gatewayErrorCode, ProblemError, type FieldError } from '../errors.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
 import type { Gateway } from './gateway.ts';
@@ -30,28 +30,6 @@ type State = 'open' | 'authenticating' | 'ready' | 'closed';
 
 const TEXT = { binary: false } as const;
 const OPEN = 1;
-
-/** Problem codes of the services -> the `error` frame's code vocabulary. */
-function errorCodeOf(error: ProblemError): ErrorCode {
-  switch (error.code) {
-    case 'validation_failed':
-    case 'payload_too_large':
-    case 'unsupported_media_type':
-      return 'validation_failed';
-    case 'unauthorized':
-    case 'invalid_credentials':
-      return 'unauthorized';
-    case 'forbidden':
-    case 'account_inactive':
-      return 'forbidden';
-    case 'not_found':
-    case 'conflict':
-    case 'rate_limited':
-      return error.code;
-    default:
-      return 'internal_error';
-  }
-}
 
 const IDLE: Promise<void> = Promise.resolve();
 
@@ -173,13 +151,14 @@ export class GatewayConnection implements SessionSink {
     else this.socket.send(frameBytes(event, seq), TEXT);
   }
 
-  #error(code: ErrorCode, message: string, ref: unknown, errors?: { field: string; message: string }[]): void {
+  /** `errors[]` of a frame name fields by JSON pointer into the frame, its only place: no `in`. */
+  #error(code: ErrorCode, message: string, ref: unknown, errors?: readonly FieldError[]): void {
     this.send({
       type: 'error',
       ...(validRef(ref) ? { ref } : {}),
       code,
       message,
-      ...(errors && errors.length > 0 ? { errors } : {}),
+      ...(errors && errors.length > 0 ? { errors: errors.map(({ field, message: text }) => ({ field, message: text })) } : {}),
     });
   }
 
@@ -449,7 +428,7 @@ export class GatewayConnection implements SessionSink {
       this.send({ type: 'ack', ...ref });
     } catch (error) {
       if (error instanceof ProblemError) {
-        this.#error(errorCodeOf(error), error.message, frame.ref, error.errors);
+        this.#error(gatewayErrorCode(error.code), error.message, frame.ref, error.errors);
         return;
       }
       // A failure of ours (database down, a bug): the frame fails, the session stays usable.

@@ -1,20 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { NotFoundError, UniqueIntegrityConstraintViolationError } from 'slonik';
-import { problemBody, ProblemError, type FieldError, type ProblemCode } from '../errors.ts';
-
-const statusToCode: Record<number, ProblemCode> = {
-  400: 'validation_failed',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'service_unavailable',
-};
+import { RouteMethods } from '../domain/route-methods.ts';
+import {
+  bearerChallenge,
+  problemBody,
+  problemCodeForStatus,
+  ProblemError,
+  type FieldLocation,
+  type LocatedFieldError,
+  type ProblemCode,
+} from '../errors.ts';
 
 interface AjvIssue {
   instancePath?: string;
@@ -23,8 +19,15 @@ interface AjvIssue {
   params?: Record<string, unknown>;
 }
 
-/** Turns Ajv issues into `errors[]` entries naming each bad field as a JSON pointer. */
-export function fieldErrors(issues: readonly AjvIssue[], context?: string): FieldError[] {
+/** Fastify's validation contexts -> the `in` of a field error. */
+const locationOf: Record<string, FieldLocation> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+/**
+ * Turns Ajv issues into `errors[]` entries: `field` a JSON pointer into the part of the request
+ * that `in` names (`/content` in the body, `/limit` in the query, `/user_id` in the path).
+ */
+export function fieldErrors(issues: readonly AjvIssue[], context = 'body'): LocatedFieldError[] {
+  const location = locationOf[context] ?? 'body';
   return issues.map((issue) => {
     let field = issue.instancePath ?? '';
     const params = issue.params ?? {};
@@ -32,23 +35,39 @@ export function fieldErrors(issues: readonly AjvIssue[], context?: string): Fiel
     if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
       field += `/${params.additionalProperty}`;
     }
-    const prefix = context && context !== 'body' ? `${context}:` : '';
     const message =
       issue.keyword === 'additionalProperties' ? 'is not an allowed field' : (issue.message ?? 'is invalid');
-    return { field: `${prefix}${field || '/'}`, message };
+    return { in: location, field: field || '/', message };
   });
 }
 
-function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ProblemCode, detail: string, errors?: FieldError[]) {
+function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: ProblemCode,
+  detail: string,
+  errors?: LocatedFieldError[],
+  tokenRejected = false,
+) {
   const body = problemBody(code, detail, String(request.id), errors);
+  // RFC 9110 §11.6.1: a 401 carries a challenge (RFC 6750 for bearer tokens).
+  if (body.status === 401) reply.header('www-authenticate', bearerChallenge(tokenRejected));
   return reply.code(body.status).type('application/problem+json').send(body);
 }
+
+const problemOf = (error: unknown): ProblemError | undefined => (error instanceof ProblemError ? error : undefined);
 
 /** Every error leaves as RFC 9457 problem details; 5xx never show internals. */
 export default fp(
   async function errorsPlugin(app: FastifyInstance) {
+    // Every route's methods, for the 405s of the not-found handler (routes are added after this plugin).
+    const routeMethods = new RouteMethods();
+    app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+
     app.setErrorHandler((error: FastifyError & { errors?: unknown[] }, request, reply) => {
-      if (error instanceof ProblemError) return sendProblem(request, reply, error.code, error.message, error.errors);
+      if (error instanceof ProblemError) {
+        return sendProblem(request, reply, error.code, error.message, error.errors, error.tokenRejected);
+      }
       if (error.validation) {
         return sendProblem(
           request,
@@ -58,11 +77,15 @@ export default fp(
           fieldErrors(error.validation as AjvIssue[], error.validationContext),
         );
       }
-      // fastify-openapi-glue wraps the security handlers' errors: surface the first meaningful one.
+      // fastify-openapi-glue wraps the security handlers' errors: surface the most meaningful one
+      // (another code than `unauthorized`, then a refused token over a missing one).
       if (error.name === 'Unauthorized' && Array.isArray(error.errors)) {
-        const inner = error.errors.find((candidate) => candidate instanceof ProblemError && candidate.code !== 'unauthorized');
-        const first = inner ?? error.errors.find((candidate) => candidate instanceof ProblemError);
-        if (first instanceof ProblemError) return sendProblem(request, reply, first.code, first.message);
+        const problems = error.errors.map(problemOf).filter((problem) => problem !== undefined);
+        const chosen =
+          problems.find((problem) => problem.code !== 'unauthorized') ??
+          problems.find((problem) => problem.tokenRejected) ??
+          problems[0];
+        if (chosen) return sendProblem(request, reply, chosen.code, chosen.message, undefined, chosen.tokenRejected);
         return sendProblem(request, reply, 'unauthorized', 'Authentication is required.');
       }
       if (error instanceof NotFoundError) return sendProblem(request, reply, 'not_found', 'The resource does not exist.');
@@ -70,7 +93,7 @@ export default fp(
         return sendProblem(request, reply, 'conflict', 'The request conflicts with an existing resource.');
       }
       const status = error.statusCode ?? 500;
-      const code = statusToCode[status];
+      const code = problemCodeForStatus(status);
       if (status < 500 && code) {
         const detail =
           code === 'payload_too_large'
@@ -85,9 +108,17 @@ export default fp(
       return sendProblem(request, reply, 'internal_error', 'An unexpected error occurred.');
     });
 
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]!;
+      // Reaching this handler means the request's own method is not served for this path, even if
+      // a route for it exists (a handler may pass a request on with reply.callNotFound()).
+      const allowed = routeMethods.allowed(path).filter((method) => method !== request.method);
+      if (allowed.length > 0) {
+        reply.header('allow', allowed.join(', '));
+        return sendProblem(request, reply, 'method_not_allowed', `${path} does not support ${request.method}; use ${allowed.join(', ')}.`);
+      }
+      return sendProblem(request, reply, 'not_found', `No route ${request.method} ${path}.`);
+    });
   },
   { name: 'errors' },
 );

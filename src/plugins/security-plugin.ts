@@ -41,11 +41,15 @@ export default fp(
     // @fastify/helmet rebuilt it on every request (about 13 KB of garbage per request).
     const securityHeaders = helmet();
     app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
-    await app.register(cors, {
-      origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
-      credentials: true,
-      exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
-    });
+    // Only with origins to allow: @fastify/cors's catch-all OPTIONS route would otherwise claim
+    // OPTIONS for every path (the `Allow` of a 405) while only handing requests to the 404 handler.
+    if (config.CORS_ORIGINS.length > 0) {
+      await app.register(cors, {
+        origin: config.CORS_ORIGINS,
+        credentials: true,
+        exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      });
+    }
     await app.register(cookie);
 
     // The contract only accepts JSON bodies. Fastify's built-in text/plain parser would hand

@@ -26,13 +26,14 @@ export type CredentialsRow = z.infer<typeof credentialsRowSchema>;
 /** The API's User object; email and phone number only for the user themself and admins. */
 export type PublicUser = Omit<UserRow, 'email' | 'phone_number'> & { email?: string; phone_number?: string | null };
 
+/** Who is looking at users (and channels): what decides which fields and objects they see. */
 export interface Viewer {
-  id: string;
+  userId: string;
   role: Role;
 }
 
 export function toApiUser(row: UserRow, viewer: Viewer | 'full' | 'public'): PublicUser {
-  const full = viewer === 'full' || (viewer !== 'public' && (viewer.role === 'admin' || viewer.id === row.id));
+  const full = viewer === 'full' || (viewer !== 'public' && (viewer.role === 'admin' || viewer.userId === row.id));
   const { email, phone_number: phoneNumber, ...rest } = row;
   return full ? { ...rest, email, phone_number: phoneNumber } : rest;
 }

@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
 import { accessClaimsProblem } from '../domain/access-claims.ts';
+import { displayNameViolation } from '../domain/display-name.ts';
 import { passwordPolicyViolations } from '../domain/password-policy.ts';
-import { ProblemError, unauthorized, type FieldError } from '../errors.ts';
+import { invalid, ProblemError, unauthorized, type FieldError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { SessionCache } from '../auth/session-cache.ts';
@@ -11,7 +12,7 @@ import { openSuccessor, sealSuccessor } from '../auth/refresh-successor.ts';
 import { refreshReuseDecision } from '../domain/refresh-reuse.ts';
 import * as sessions from '../repositories/sessions-repository.ts';
 import * as users from '../repositories/users-repository.ts';
-import type { Role, UserRow } from '../repositories/users-repository.ts';
+import type { Role, UserRow, Viewer } from '../repositories/users-repository.ts';
 
 export interface AccessClaims {
   sub: string;
@@ -29,6 +30,9 @@ export interface AuthContext {
   sessionId: string;
   role: Role;
 }
+
+/** The caller as a viewer of users and channels (what every service's visibility rules take). */
+export const viewerOf = (auth: AuthContext): Viewer => ({ userId: auth.userId, role: auth.role });
 
 export interface TokenSigner {
   sign(claims: AccessClaims): string;
@@ -72,6 +76,12 @@ export function assertPasswordPolicy(password: string, field = '/password'): voi
   }
 }
 
+/** No control, bidi or other invisible characters in a display name (src/domain/display-name.ts). */
+export function assertDisplayName(displayName: string | undefined, field = '/display_name'): void {
+  const violation = displayName === undefined ? null : displayNameViolation(displayName);
+  if (violation !== null) throw invalid(field, violation);
+}
+
 /** Maps a unique-index violation on users to a 409 naming the taken field. */
 export function accountConflict(error: unknown): never {
   if (error instanceof UniqueIntegrityConstraintViolationError) {
@@ -86,6 +96,7 @@ export function accountConflict(error: unknown): never {
 
 /** Checks the password policy, hashes the password and inserts the account (409 on a taken username or email). */
 export async function createAccount(db: DatabasePool, account: NewAccount): Promise<UserRow> {
+  assertDisplayName(account.display_name);
   assertPasswordPolicy(account.password);
   const passwordHash = await hashPassword(account.password);
   try {

@@ -2,13 +2,8 @@ import type { CommonQueryMethods } from 'slonik';
 import { notFound } from '../errors.ts';
 import * as channels from '../repositories/channels-repository.ts';
 import type { ChannelRow } from '../repositories/channels-repository.ts';
-import type { Role } from '../repositories/users-repository.ts';
+import type { Viewer } from '../repositories/users-repository.ts';
 import { guildChannelAccess } from './guild-access.ts';
-
-export interface Viewer {
-  userId: string;
-  role: Role;
-}
 
 /**
  * What one user may do in one channel. Every channel and message route resolves this first.

@@ -12,8 +12,8 @@ import type { ApiChannel, ApiChannelMember, ChannelType, ChannelVisibility } fro
 import { findMessage, findMessagesByIds, toApiMessage } from '../repositories/messages-repository.ts';
 import { replaceOverwrites } from '../repositories/guilds-repository.ts';
 import { findUserById } from '../repositories/users-repository.ts';
-import type { AuthContext } from './auth-service.ts';
-import { resolveChannelAccess, viewableGuildChannelIds, type Viewer } from './channel-access.ts';
+import { viewerOf, type AuthContext } from './auth-service.ts';
+import { resolveChannelAccess, viewableGuildChannelIds } from './channel-access.ts';
 import { guildChannelAccess } from './guild-access.ts';
 import type { GuildsService } from './guilds-service.ts';
 
@@ -38,8 +38,6 @@ export interface PageQuery {
 
 /** Typing is announced at most once per user per channel in this window (extra calls are dropped). */
 export const TYPING_INTERVAL_MS = 5000;
-
-export const viewerOf = (auth: AuthContext): Viewer => ({ userId: auth.userId, role: auth.role });
 
 /** Trimmed name; blank after trimming is 400. */
 export function normalizeName(name: string, field = '/name'): string {

@@ -25,7 +25,7 @@ import type { EventBus } from '../events/event-bus.ts';
 import { channelViews } from '../repositories/channels-repository.ts';
 import * as guilds from '../repositories/guilds-repository.ts';
 import { toApiUser } from '../repositories/users-repository.ts';
-import type { AuthContext } from './auth-service.ts';
+import { viewerOf, type AuthContext } from './auth-service.ts';
 import { channelPermissions, loadGuildMember, type GuildMemberContext } from './guild-access.ts';
 
 export type ApiGuild = components['schemas']['Guild'];
@@ -48,8 +48,6 @@ export interface PageQuery {
   limit?: number;
   cursor?: string;
 }
-
-const viewerOf = (auth: AuthContext) => ({ id: auth.userId, role: auth.role });
 
 const toApiGuild = (row: guilds.GuildRow): ApiGuild => ({ ...row });
 

@@ -9,9 +9,8 @@ import * as channels from '../repositories/channels-repository.ts';
 import * as messages from '../repositories/messages-repository.ts';
 import type { ApiMessage, MessageRow } from '../repositories/messages-repository.ts';
 import type { SendTarget } from '../repositories/channels-repository.ts';
-import type { AuthContext } from './auth-service.ts';
+import { viewerOf, type AuthContext } from './auth-service.ts';
 import { resolveChannelAccess, viewableGuildChannelIds, type ChannelAccess } from './channel-access.ts';
-import { viewerOf } from './channels-service.ts';
 import { guildChannelAccess } from './guild-access.ts';
 
 export type UserStats = components['schemas']['UserStats'];
@@ -200,7 +199,7 @@ export function createMessagesService(deps: {
         throw new ProblemError(
           'validation_failed',
           `Give at most one of before, after and around (got ${given.join(', ')}).`,
-          given.map((name) => ({ field: `querystring:/${name}`, message: 'cannot be combined with another cursor' })),
+          given.map((name) => ({ in: 'query', field: `/${name}`, message: 'cannot be combined with another cursor' })),
         );
       }
       const limit = query.limit ?? 50;

@@ -5,6 +5,6 @@ import { invalid } from '../errors.ts';
 export function decodePageCursor<K extends string>(cursor: string | undefined, fields: readonly K[]): Record<K, string> | undefined {
   if (cursor === undefined) return undefined;
   const decoded = decodeCursor(cursor, fields);
-  if (!decoded) throw invalid('cursor', 'is not a valid cursor');
+  if (!decoded) throw invalid('/cursor', 'is not a valid cursor', 'query');
   return decoded;
 }

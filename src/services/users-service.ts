@@ -6,7 +6,7 @@ import { listUsersByIds } from '../repositories/gateway-repository.ts';
 import * as users from '../repositories/users-repository.ts';
 import type { PublicUser, Role, UserChanges } from '../repositories/users-repository.ts';
 import { decodePageCursor } from './pagination.ts';
-import { accountConflict, assertPasswordPolicy, type AuthContext, type AuthService } from './auth-service.ts';
+import { accountConflict, assertDisplayName, assertPasswordPolicy, viewerOf, type AuthContext, type AuthService } from './auth-service.ts';
 
 export interface ProfileChanges {
   username?: string;
@@ -23,8 +23,6 @@ export interface UserQuery {
   cursor?: string;
 }
 
-const viewerOf = (auth: AuthContext) => ({ id: auth.userId, role: auth.role });
-
 /** What the users service needs from the gateway's presence tracking. */
 export interface PresenceSource {
   onlineUserCount(): number;
@@ -37,6 +35,7 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
   const { db, auth: authService } = deps;
 
   async function applyChanges(id: string, changes: UserChanges): Promise<users.UserRow> {
+    assertDisplayName(changes.display_name);
     try {
       const row = await users.updateUserRow(db, id, changes);
       if (!row) throw notFound('user');

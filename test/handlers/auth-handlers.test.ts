@@ -94,14 +94,14 @@ t.test('register: 400 validation names each bad field', async (t) => {
     for (const field of fields) t.ok(named.includes(field), `${name}: errors[] names ${field} (${named.join(', ')})`);
   }
   const policy = await api('POST', '/api/v1/auth/register', { body: { ...newAccount(), password: 'No-digits-here' } });
-  t.same(policy.body.errors, [{ field: '/password', message: 'must contain a digit' }]);
+  t.same(policy.body.errors, [{ in: 'body', field: '/password', message: 'must contain a digit' }]);
 
   for (const rawBody of [undefined, 'null']) {
     const missing = await api('POST', '/api/v1/auth/register', {
       ...(rawBody === undefined ? {} : { rawBody, headers: { 'content-type': 'application/json' } }),
     });
     t.equal(missing.status, 400, `a missing body (${rawBody ?? 'none'}) is a 400, not a crash`);
-    t.same(missing.body.errors, [{ field: '/', message: 'is required' }]);
+    t.same(missing.body.errors, [{ in: 'body', field: '/', message: 'is required' }]);
   }
 
   const malformed = await api('POST', '/api/v1/auth/register', {
@@ -121,12 +121,12 @@ t.test('register: 409 for a taken username or email, case-insensitively', async 
   });
   t.equal(sameName.status, 409);
   t.equal(sameName.body.code, 'conflict');
-  t.same(sameName.body.errors, [{ field: '/username', message: 'is already taken' }]);
+  t.same(sameName.body.errors, [{ in: 'body', field: '/username', message: 'is already taken' }]);
   const sameEmail = await api('POST', '/api/v1/auth/register', {
     body: { ...newAccount(), email: first.user.email!.toUpperCase() },
   });
   t.equal(sameEmail.status, 409);
-  t.same(sameEmail.body.errors, [{ field: '/email', message: 'is already registered' }]);
+  t.same(sameEmail.body.errors, [{ in: 'body', field: '/email', message: 'is already registered' }]);
 });
 
 t.test('413: a body over BODY_LIMIT_BYTES (default 1 MiB, configurable)', async (t) => {

@@ -105,22 +105,22 @@ t.test('history bounds: limit 1..100, at most one cursor, valid ids', async (t) 
   const ada = await register(api);
   const room = await createRoom(api, ada);
   const cases: Array<[string, string[]]> = [
-    ['limit=0', ['querystring:/limit']],
-    ['limit=101', ['querystring:/limit']],
-    ['limit=abc', ['querystring:/limit']],
-    ['before=1&after=2', ['querystring:/before', 'querystring:/after']],
-    ['after=1&around=2', ['querystring:/after', 'querystring:/around']],
-    ['before=1&around=2', ['querystring:/before', 'querystring:/around']],
-    ['before=1&after=2&around=3', ['querystring:/before', 'querystring:/after', 'querystring:/around']],
-    ['before=abc', ['querystring:/before']],
-    ['around=-5', ['querystring:/around']],
+    ['limit=0', ['query /limit']],
+    ['limit=101', ['query /limit']],
+    ['limit=abc', ['query /limit']],
+    ['before=1&after=2', ['query /before', 'query /after']],
+    ['after=1&around=2', ['query /after', 'query /around']],
+    ['before=1&around=2', ['query /before', 'query /around']],
+    ['before=1&after=2&around=3', ['query /before', 'query /after', 'query /around']],
+    ['before=abc', ['query /before']],
+    ['around=-5', ['query /around']],
   ];
   for (const [query, fields] of cases) {
     const page = await api('GET', `${messagesOf(room.id)}?${query}`, { token: ada.token });
     t.equal(page.status, 400, query);
     t.equal(page.body.code, 'validation_failed', query);
     t.same(
-      page.body.errors.map((error: { field: string }) => error.field).sort(),
+      page.body.errors.map((error: { in: string; field: string }) => `${error.in} ${error.field}`).sort(),
       [...fields].sort(),
       `${query}: errors name ${fields.join(', ')}`,
     );

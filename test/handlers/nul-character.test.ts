@@ -12,16 +12,16 @@ t.test('a NUL character in a body, query or frame is a 400 naming the field, and
   const messages = `/api/v1/channels/${room.id}/messages`;
 
   const refusals = [
-    ['send a message', await api('POST', messages, { token: ada.token, body: { content: 'a\u0000b' } }), '/content'],
-    ['a nonce', await api('POST', messages, { token: ada.token, body: { content: 'fine', nonce: '\u0000' } }), '/nonce'],
-    ['update @me', await api('PATCH', '/api/v1/users/@me', { token: ada.token, body: { display_name: 'Ada\u0000' } }), '/display_name'],
-    ['create a room', await api('POST', '/api/v1/channels', { token: ada.token, body: { type: 'room', name: 'x\u0000', visibility: 'public' } }), '/name'],
-    ['search', await api('GET', '/api/v1/messages/search?q=a%00b', { token: ada.token }), 'querystring:/q'],
-    ['register', await api('POST', '/api/v1/auth/register', { body: { username: 'nul_user', email: 'nul@example.com', password: 'Correct-horse-9\u0000' } }), '/password'],
+    ['send a message', await api('POST', messages, { token: ada.token, body: { content: 'a\u0000b' } }), 'body', '/content'],
+    ['a nonce', await api('POST', messages, { token: ada.token, body: { content: 'fine', nonce: '\u0000' } }), 'body', '/nonce'],
+    ['update @me', await api('PATCH', '/api/v1/users/@me', { token: ada.token, body: { display_name: 'Ada\u0000' } }), 'body', '/display_name'],
+    ['create a room', await api('POST', '/api/v1/channels', { token: ada.token, body: { type: 'room', name: 'x\u0000', visibility: 'public' } }), 'body', '/name'],
+    ['search', await api('GET', '/api/v1/messages/search?q=a%00b', { token: ada.token }), 'query', '/q'],
+    ['register', await api('POST', '/api/v1/auth/register', { body: { username: 'nul_user', email: 'nul@example.com', password: 'Correct-horse-9\u0000' } }), 'body', '/password'],
   ] as const;
-  for (const [what, response, field] of refusals) {
+  for (const [what, response, location, field] of refusals) {
     t.equal(response.status, 400, `${what}: 400`);
-    t.match(response.body, { code: 'validation_failed', errors: [{ field, message: /NUL/ }] }, `${what}: names ${field}`);
+    t.match(response.body, { code: 'validation_failed', errors: [{ in: location, field, message: /NUL/ }] }, `${what}: names ${location} ${field}`);
   }
 
   const { client } = await connectReady(t, baseUrl, ada.token);

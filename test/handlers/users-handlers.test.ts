@@ -64,10 +64,10 @@ t.test('PATCH /users/@me: profile fields; validation, mass assignment, conflicts
 
   const taken = await api('PATCH', ME, { token, body: { username: other.user.username.toUpperCase() } });
   t.equal(taken.status, 409);
-  t.same(taken.body.errors, [{ field: '/username', message: 'is already taken' }]);
+  t.same(taken.body.errors, [{ in: 'body', field: '/username', message: 'is already taken' }]);
   const takenEmail = await api('PATCH', ME, { token, body: { email: other.user.email } });
   t.equal(takenEmail.status, 409);
-  t.same(takenEmail.body.errors, [{ field: '/email', message: 'is already registered' }]);
+  t.same(takenEmail.body.errors, [{ in: 'body', field: '/email', message: 'is already registered' }]);
 
   const text = await api('PATCH', ME, { token, rawBody: Buffer.from('{"display_name":"x"}'), headers: { 'content-type': 'text/plain' } });
   t.equal(text.status, 415);
@@ -94,8 +94,8 @@ t.test('PATCH /users/@me password: needs the current one, obeys the policy, ends
   const weak = await api('PATCH', ME, { token: account.token, body: { password: 'weakpassword', current_password: account.password } });
   t.equal(weak.status, 400);
   t.same(weak.body.errors, [
-    { field: '/password', message: 'must contain a digit' },
-    { field: '/password', message: 'must contain an upper-case letter' },
+    { in: 'body', field: '/password', message: 'must contain a digit' },
+    { in: 'body', field: '/password', message: 'must contain an upper-case letter' },
   ]);
   t.equal((await api('GET', ME, { token: second.token })).status, 200, 'failed attempts end nothing');
 
@@ -243,7 +243,7 @@ t.test('POST /users (admin): create with a role; validation, policy, conflicts, 
   t.same(fieldsOf(duplicate.body), ['/username']);
   const weak = await api('POST', '/api/v1/users', { token: admin.token, body: { ...newAccount(), password: 'alllowercase1' } });
   t.equal(weak.status, 400);
-  t.same(weak.body.errors, [{ field: '/password', message: 'must contain an upper-case letter' }]);
+  t.same(weak.body.errors, [{ in: 'body', field: '/password', message: 'must contain an upper-case letter' }]);
   const badRole = await api('POST', '/api/v1/users', { token: admin.token, body: { ...newAccount(), role: 'root' } });
   t.equal(badRole.status, 400);
   t.ok(fieldsOf(badRole.body).includes('/role'));
@@ -439,7 +439,7 @@ t.test('GET /users: limit bounds and bad cursors are 400', async (t) => {
   for (const cursor of badCursors) {
     const response = await api('GET', `/api/v1/users?cursor=${encodeURIComponent(cursor)}`, { token });
     t.equal(response.status, 400, `cursor ${cursor}`);
-    t.same(response.body.errors, [{ field: 'cursor', message: 'is not a valid cursor' }]);
+    t.same(response.body.errors, [{ in: 'query', field: '/cursor', message: 'is not a valid cursor' }]);
   }
   t.equal((await api('GET', `/api/v1/users?cursor=${'x'.repeat(201)}`, { token })).status, 400, 'cursor length is bounded');
 });

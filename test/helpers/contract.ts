@@ -63,8 +63,10 @@ export function contractViolations(
   const urlPath = url.split('?')[0]!;
   const found = findOperation(method, urlPath);
   if (!found) {
-    // Unknown routes must still answer with a problem document.
-    if (status === 404 && contentType?.startsWith('application/problem+json')) {
+    // Unknown routes, and known paths asked with a method they lack (openapi.yaml's description
+    // promises the 405 for every path, since no operation can list it), answer with a problem document.
+    const knownPath = templates.some(({ pattern }) => pattern.test(urlPath));
+    if ((status === 404 || (status === 405 && knownPath)) && contentType?.startsWith('application/problem+json')) {
       return schemaViolations(`${SPEC_ID}#/components/schemas/Problem`, body, `${method} ${urlPath}`);
     }
     return [`${method} ${urlPath} is not in openapi.yaml`];
