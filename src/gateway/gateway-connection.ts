@@ -239,8 +239,11 @@ export class GatewayConnection implements SessionSink {
     this.socket.terminate();
   }
 
-  /** The socket closed (either side; `ws` emits this once). */
+  /** The socket closed (either side; `ws` emits this once, also after `close` and `terminate`). */
   socketClosed(code: number): void {
+    // The connection's slot is held until the TCP socket is gone: a closing socket still holds
+    // its queued frames (at most WS_CLOSE_TIMEOUT_MS).
+    this.gateway.caps.close(this.ip);
     if (this.isClosed()) return;
     this.#finish(code);
     this.gateway.metrics.closed(code);

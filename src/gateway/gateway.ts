@@ -55,7 +55,10 @@ export class Gateway {
   readonly registry: SessionRegistry;
   readonly presence: PresenceTracker;
   readonly connections = new Set<GatewayConnection>();
-  /** WS_MAX_CONNECTIONS and WS_MAX_CONNECTIONS_PER_IP over `connections`. */
+  /**
+   * WS_MAX_CONNECTIONS and WS_MAX_CONNECTIONS_PER_IP: a slot is taken in `accept` and given back
+   * when the socket is gone (GatewayConnection.socketClosed), whichever side or path closed it.
+   */
   readonly caps: ConnectionCaps;
   readonly resumeLimits: { maxEvents: number; windowMs: number };
   readonly router: EventRouter;
@@ -138,9 +141,7 @@ export class Gateway {
 
   /** A connection closed (either side). Its session detaches and stays resumable, unless revoked. */
   connectionClosed(connection: GatewayConnection, wasReady: boolean, code: number): void {
-    // Called exactly once per connection, whichever side or path closed it: its slot is free again.
     this.connections.delete(connection);
-    this.caps.close(connection.ip);
     const session = connection.session;
     if (!session || session.sink !== connection) return;
     session.sink = null;
