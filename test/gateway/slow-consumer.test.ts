@@ -143,3 +143,25 @@ t.test('a client that never reads again is destroyed after WS_CLOSE_TIMEOUT_MS; 
   t.same([...seen].sort(), Array.from({ length: result.sent }, (_, index) => `m${index}`).sort(), 'read + replayed = every message');
   t.equal(new Set(seen).size, seen.length, 'no duplicates');
 });
+
+t.test('a resume that replays more than the limit at once is not a slow consumer', async (t) => {
+  const missed = 500;
+  const { api, baseUrl } = await build(t, { WS_MAX_BUFFERED_BYTES: LIMIT, WS_RESUME_MAX_EVENTS: missed + 100 });
+  const [ada, bob] = await Promise.all([register(api), register(api)]);
+  const room = await createRoom(api, ada!);
+  await join(api, room.id, bob!);
+  const { client: first, hello } = await connectReady(t, baseUrl, bob!.token, { name: 'first' });
+  await first.drop();
+  // 6 MB missed (4000 three-byte characters a message): more than loopback's socket buffers take at
+  // once (about 4 MB), so the replay, queued in one go, leaves far more than LIMIT in the process.
+  const bigContentOf = (index: number) => `m${index} `.padEnd(4000, '€');
+  for (let start = 0; start < missed; start += BATCH) {
+    await Promise.all(Array.from({ length: BATCH }, (_, offset) => send(api, ada!, room.id, bigContentOf(start + offset))));
+  }
+  const again = await resumeFrom(t, baseUrl, bob!, hello.session_id, first);
+  await send(api, ada!, room.id, bigContentOf(missed));
+  await again.next((frame) => frame.type === 'message_created' && contents([frame])[0] === `m${missed}`, 20_000);
+  t.equal(again.closeInfo, undefined, 'still open after the replay and a live message');
+  const seen = [...contents(first.events('message_created')), ...contents(again.events('message_created'))];
+  t.same([...seen].sort(), Array.from({ length: missed + 1 }, (_, index) => `m${index}`).sort(), 'every message once');
+});
