@@ -18,7 +18,7 @@ import { createMessagesHandlers } from './handlers/messages-handlers.ts';
 import { KeyedMutex } from './domain/keyed-mutex.ts';
 import { createGuildsHandlers } from './handlers/guilds-handlers.ts';
 import { createInvitesHandlers } from './handlers/invites-handlers.ts';
-import { createGateway } from './gateway/gateway.ts';
+import { createGateway, type Gateway } from './gateway/gateway.ts';
 import { createGatewayChat } from './gateway/gateway-chat.ts';
 import gatewayPlugin from './gateway/gateway-plugin.ts';
 import { SessionCache } from './auth/session-cache.ts';
@@ -43,6 +43,8 @@ declare module 'fastify' {
     sessionCache: SessionCache;
     /** The operationIds that have a handler (a test checks it covers openapi.yaml). */
     operationHandlerNames: readonly string[];
+    /** The WebSocket gateway (src/gateway/): its connections, for diagnostics and tests. */
+    gateway: Gateway;
   }
 }
 
@@ -183,6 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
   const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
+  app.decorate('gateway', gateway);
   const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
   const guildsService = createGuildsService({ db: app.db, events });
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.

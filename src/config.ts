@@ -51,6 +51,12 @@ export const configSchema = z.object({
   WS_MAX_FRAME_BYTES: positiveInt.default(16 * 1024),
   WS_RATE_LIMIT_FRAMES: positiveInt.default(120),
   WS_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+  // Bytes of server frames a connection may have waiting for its client to read; past it 4010.
+  WS_MAX_BUFFERED_BYTES: positiveInt.default(1024 * 1024),
+  // A closing socket whose peer does not finish the close handshake within this is destroyed.
+  WS_CLOSE_TIMEOUT_MS: positiveInt.default(5_000),
+  WS_MAX_CONNECTIONS: positiveInt.default(20_000),
+  WS_MAX_CONNECTIONS_PER_IP: positiveInt.default(256),
   PRESENCE_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),

@@ -103,6 +103,9 @@ export function parleyBenchEnv(options: { port: number; pgPort: number; dataDir:
     RATE_LIMIT_LOGIN_PER_IP: '1000000',
     RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000000',
     METRICS_TOKEN: BENCH_METRICS_TOKEN,
+    // Every load client connects from 127.0.0.1, many sockets per process.
+    WS_MAX_CONNECTIONS_PER_IP: '1000000',
+    WS_MAX_CONNECTIONS: '1000000',
   };
 }
 

@@ -4,6 +4,7 @@ import { clientFrameValidators, isClientFrameType } from '../../generated/asynca
 import { fieldErrors } from '../plugins/errors-plugin.ts';
 import { findNulCharacter, NUL_CHARACTER_MESSAGE } from '../domain/nul-character.ts';
 import { gatewayErrorCode, ProblemError, type FieldError } from '../errors.ts';
+import { outboundVerdict } from '../domain/outbound-budget.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
 import type { Gateway } from './gateway.ts';
@@ -15,6 +16,8 @@ import { frameBytes, wsFrame, type OutboundEvent } from './outbound-event.ts';
 export const CloseCode = {
   normal: 1000,
   serviceRestart: 1012,
+  /** Over WS_MAX_CONNECTIONS or WS_MAX_CONNECTIONS_PER_IP: refused right after the upgrade. */
+  tryAgainLater: 1013,
   unknownError: 4000,
   unknownType: 4001,
   invalidPayload: 4002,
@@ -24,6 +27,8 @@ export const CloseCode = {
   invalidSeq: 4007,
   rateLimited: 4008,
   heartbeatTimeout: 4009,
+  /** More than WS_MAX_BUFFERED_BYTES waiting for the client to read them. */
+  slowConsumer: 4010,
 } as const;
 
 type State = 'open' | 'authenticating' | 'ready' | 'closed';
@@ -72,6 +77,8 @@ export class GatewayConnection implements SessionSink {
   readonly socket: GatewaySocket;
   /** The session id announced in `hello` (used when this connection authenticates). */
   readonly helloId: string;
+  /** The client's address (its slot in the connection caps). */
+  readonly ip: string;
   state: State = 'open';
   session: GatewaySession | null = null;
   auth: AuthContext | null = null;
@@ -83,11 +90,15 @@ export class GatewayConnection implements SessionSink {
   #authTimer: NodeJS.Timeout | null = null;
   /** The frames in progress, or IDLE (one promise shared by every idle connection). */
   #queue: Promise<void> = IDLE;
+  /** Bytes a resume replay queued at once, allowed over the buffer limit until read (outbound-budget.ts). */
+  #backlog = 0;
+  #replaying = false;
 
-  constructor(gateway: Gateway, socket: GatewaySocket, helloId: string) {
+  constructor(gateway: Gateway, socket: GatewaySocket, helloId: string, ip: string) {
     this.gateway = gateway;
     this.socket = socket;
     this.helloId = helloId;
+    this.ip = ip;
     this.lastFrameAt = Date.now();
     const { config } = gateway;
     this.#limiter = new FrameRateLimiter(config.WS_RATE_LIMIT_FRAMES, config.WS_RATE_LIMIT_WINDOW_MS);
@@ -133,7 +144,9 @@ export class GatewayConnection implements SessionSink {
 
   send(frame: ServerFrame): void {
     if (this.socket.readyState !== OPEN) return;
-    this.socket.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    if (!this.#admits(Buffer.byteLength(text))) return;
+    this.socket.send(text);
     this.gateway.metrics.framesOut(frame.type, 1);
   }
 
@@ -147,8 +160,34 @@ export class GatewayConnection implements SessionSink {
     const internals = this.socket as unknown as { _socket?: NodeJS.WritableStream; _sender?: { _queue: unknown[]; _state: number } };
     const raw = internals._socket;
     const sender = internals._sender;
-    if (raw && sender && sender._state === 0 && sender._queue.length === 0) raw.write(wsFrame(event, seq));
-    else this.socket.send(frameBytes(event, seq), TEXT);
+    if (raw && sender && sender._state === 0 && sender._queue.length === 0) {
+      const bytes = wsFrame(event, seq);
+      if (this.#admits(bytes.length)) raw.write(bytes);
+    } else {
+      const bytes = frameBytes(event, seq);
+      if (this.#admits(bytes.length)) this.socket.send(bytes, TEXT);
+    }
+  }
+
+  /**
+   * The outbound buffer limit (WS_MAX_BUFFERED_BYTES), checked before every write: a client that
+   * does not read what it is sent would otherwise make the server buffer without bound. Past the
+   * limit the connection closes with 4010 and nothing more is written; the session detaches and
+   * keeps recording, so the client resumes and gets what it missed from the resume buffer. ws's
+   * `bufferedAmount` counts the bytes queued in the process (the kernel's socket buffers come on
+   * top, bounded by the OS); if the close frame cannot get through because the client still does
+   * not read, ws destroys the socket after WS_CLOSE_TIMEOUT_MS (gateway-plugin.ts).
+   */
+  #admits(bytes: number): boolean {
+    if (this.#replaying) return true;
+    const verdict = outboundVerdict(this.socket.bufferedAmount, bytes, this.gateway.config.WS_MAX_BUFFERED_BYTES, this.#backlog);
+    if (verdict === 'fits') {
+      this.#backlog = 0;
+      return true;
+    }
+    if (verdict === 'backlog') return true;
+    this.close(CloseCode.slowConsumer, 'slow consumer');
+    return false;
   }
 
   /** `errors[]` of a frame name fields by JSON pointer into the frame, its only place: no `in`. */
@@ -179,8 +218,11 @@ export class GatewayConnection implements SessionSink {
     this.socket.terminate();
   }
 
-  /** The socket closed (either side; `ws` emits this once). */
+  /** The socket closed (either side; `ws` emits this once, also after `close` and `terminate`). */
   socketClosed(code: number): void {
+    // The connection's slot is held until the TCP socket is gone: a closing socket still holds
+    // its queued frames (at most WS_CLOSE_TIMEOUT_MS).
+    this.gateway.caps.close(this.ip);
     if (this.isClosed()) return;
     this.#finish(code);
     this.gateway.metrics.closed(code);
@@ -367,12 +409,20 @@ export class GatewayConnection implements SessionSink {
     session.authSessionId = auth.sessionId;
     this.auth = sharingUserId(auth, session.userId);
     let seqOfEntry = replay.firstSeq;
-    for (const event of replay.entries) {
-      this.sendEvent(event, seqOfEntry);
-      this.gateway.metrics.framesOut(event.type, 1);
-      seqOfEntry += 1;
+    // The replay (at most WS_RESUME_MAX_EVENTS) is queued at once, over the buffer limit if need be:
+    // the client is catching up, not slow. Live events may then add up to the limit on top of it.
+    this.#replaying = true;
+    try {
+      for (const event of replay.entries) {
+        this.sendEvent(event, seqOfEntry);
+        this.gateway.metrics.framesOut(event.type, 1);
+        seqOfEntry += 1;
+      }
+      this.send({ type: 'resumed', ...refPart, replayed: replay.entries.length });
+    } finally {
+      this.#replaying = false;
     }
-    this.send({ type: 'resumed', ...refPart, replayed: replay.entries.length });
+    this.#backlog = this.socket.bufferedAmount;
     this.#attach(session);
     this.gateway.connectionReady(this, null);
   }

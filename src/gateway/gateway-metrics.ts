@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 type PromClient = FastifyInstance['metrics']['client'];
 
-const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1007, 1008, 1009, 1011, 1012, 4000, 4001, 4002, 4003, 4004, 4005, 4007, 4008, 4009]);
+const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1007, 1008, 1009, 1011, 1012, 1013, 4000, 4001, 4002, 4003, 4004, 4005, 4007, 4008, 4009, 4010]);
 
 /**
  * The gateway's Prometheus metrics (served by `/metrics` with the rest):

@@ -62,6 +62,10 @@ export default fp(
         perMessageDeflate: false,
         // The gateway tracks its connections itself; ws's own set would add a closure per socket.
         clientTracking: false,
+        // A socket the server closes is destroyed if the client has not completed the close
+        // handshake by then (ws's default is 30 s): a client that stopped reading never will, and
+        // its queued frames are held until the socket goes (ws 8.23 option, missing from @types/ws).
+        ...({ closeTimeout: gateway.config.WS_CLOSE_TIMEOUT_MS } as object),
         // (ws's types ask for the module's statics too; the server only constructs instances.)
         WebSocket: GatewaySocket as unknown as NonNullable<NonNullable<WebsocketPluginOptions['options']>['WebSocket']>,
       },
@@ -86,7 +90,8 @@ export default fp(
       wsHandler: (socket, request) => {
         const token = upgradeToken(request);
         releaseUpgradeRequest(socket as GatewaySocket);
-        gateway.accept(socket as GatewaySocket, token);
+        // `request.ip` follows Fastify's trustProxy; injected sockets have none.
+        gateway.accept(socket as GatewaySocket, token, request.ip ?? request.socket?.remoteAddress ?? 'unknown');
       },
     });
 

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DatabasePool } from 'slonik';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
+import { ConnectionCaps } from '../domain/connection-caps.ts';
 import type { DomainEvent } from '../events/domain-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import * as gatewayRepository from '../repositories/gateway-repository.ts';
@@ -54,6 +55,11 @@ export class Gateway {
   readonly registry: SessionRegistry;
   readonly presence: PresenceTracker;
   readonly connections = new Set<GatewayConnection>();
+  /**
+   * WS_MAX_CONNECTIONS and WS_MAX_CONNECTIONS_PER_IP: a slot is taken in `accept` and given back
+   * when the socket is gone (GatewayConnection.socketClosed), whichever side or path closed it.
+   */
+  readonly caps: ConnectionCaps;
   readonly resumeLimits: { maxEvents: number; windowMs: number };
   readonly router: EventRouter;
   chat: GatewayChat = noChat;
@@ -75,6 +81,7 @@ export class Gateway {
     this.registry = new SessionRegistry((userId) => gatewayRepository.listReadableChannels(this.db, userId));
     this.presence = new PresenceTracker(deps.config.PRESENCE_GRACE_MS);
     this.router = new EventRouter(this);
+    this.caps = new ConnectionCaps(deps.config.WS_MAX_CONNECTIONS, deps.config.WS_MAX_CONNECTIONS_PER_IP);
   }
 
   /** Subscribes to the event bus and starts the heartbeat/expiry sweep. */
@@ -97,9 +104,19 @@ export class Gateway {
     return randomBytes(18).toString('base64url');
   }
 
-  /** A socket was upgraded on GET /api/v1/ws. `token`: upgrade credentials, if any. */
-  accept(socket: GatewaySocket, token: string | null): void {
-    const connection = new GatewayConnection(this, socket, this.newSessionId());
+  /**
+   * A socket was upgraded on GET /api/v1/ws from `ip`. `token`: upgrade credentials, if any.
+   * Over a connection cap it is closed at once with 1013 (try again later), before `hello`: the
+   * close code reaches browsers, which cannot read the status of a refused upgrade.
+   */
+  accept(socket: GatewaySocket, token: string | null, ip: string): void {
+    const refused = this.caps.open(ip);
+    if (refused !== null) {
+      this.metrics.closed(CloseCode.tryAgainLater);
+      socket.close(CloseCode.tryAgainLater, refused === 'per_ip' ? 'too many connections from this address' : 'too many connections');
+      return;
+    }
+    const connection = new GatewayConnection(this, socket, this.newSessionId(), ip);
     this.connections.add(connection);
     connection.start(token);
     if (this.#stopping) connection.close(CloseCode.serviceRestart, 'service restart');

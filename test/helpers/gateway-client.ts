@@ -23,6 +23,8 @@ export interface ConnectOptions {
   name?: string;
   /** `autoPong: false` makes the client ignore protocol pings (a dead peer). */
   autoPong?: boolean;
+  /** The client's source address, e.g. `127.0.0.2` (another IP on the loopback network). */
+  localAddress?: string;
 }
 
 export interface CloseInfo {
@@ -52,7 +54,11 @@ export class GatewayClient {
     this.t = t;
     this.name = options.name ?? 'client';
     this.lastSeq = options.lastSeq ?? 0;
-    this.socket = new WebSocket(url, { headers, autoPong: options.autoPong ?? true });
+    this.socket = new WebSocket(url, {
+      headers,
+      autoPong: options.autoPong ?? true,
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    });
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
       this.socket.once('error', reject);
