@@ -25,6 +25,10 @@ import authCachePlugin from './plugins/auth-cache-plugin.ts';
 import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
+import rateLimitPlugin from './plugins/rate-limit-plugin.ts';
+import { resolveBudgets } from './domain/rate-limit-budgets.ts';
+import { InProcessCounterStore } from './rate-limits/counter-store.ts';
+import { RateLimiter } from './rate-limits/rate-limiter.ts';
 import { requestValidatorCompiler } from './request-validation.ts';
 import { bootstrapAdmin } from './services/admin-bootstrap.ts';
 import { createAuthService, type AccessClaims, type AuthService, type TokenSigner } from './services/auth-service.ts';
@@ -97,7 +101,14 @@ async function readVersion(): Promise<string> {
  * The app factory: plugins first (errors, security, database, tokens, metrics), then the
  * contract's routes through fastify-openapi-glue with one handler per operationId.
  */
-export async function buildApp(config: Config, options: { logger?: FastifyServerOptions['loggerInstance'] } = {}) {
+export async function buildApp(
+  config: Config,
+  options: {
+    logger?: FastifyServerOptions['loggerInstance'];
+    /** The rate limits' clock (tests move it instead of sleeping). */
+    clock?: () => number;
+  } = {},
+) {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -122,6 +133,24 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
 
   await app.register(errorsPlugin);
   await app.register(securityPlugin, { config });
+  // One limiter for REST and the gateway: an operation and a frame naming one budget share it.
+  const rateLimiter = new RateLimiter({
+    budgets: resolveBudgets(
+      {
+        registerPerIp: config.RATE_LIMIT_REGISTER_PER_IP,
+        loginPerIp: config.RATE_LIMIT_LOGIN_PER_IP,
+        loginPerAccount: config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+        windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      },
+      config.RATE_LIMITS,
+    ),
+    store: new InProcessCounterStore(),
+    ...(options.clock ? { now: options.clock } : {}),
+  });
+  await app.register(rateLimitPlugin, {
+    limiter: rateLimiter,
+    accountOf: (request) => app.authService.loginRateKey((request.body as { login: string }).login),
+  });
   await app.register(databasePlugin, { config });
   await app.register(jwt, {
     secret: await loadJwtSecret(config),
@@ -151,7 +180,15 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   const authService = createAuthService({ db: app.db, config, signer, events, sessionCache });
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
-  const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
+  const gateway = createGateway({
+    config,
+    db: app.db,
+    events,
+    auth: authService,
+    rateLimiter,
+    metricsClient: app.metrics.client,
+    log: app.log,
+  });
   const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
   const guildsService = createGuildsService({ db: app.db, events });
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.

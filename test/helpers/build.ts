@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { configWith, type Config } from '../../src/config.ts';
+import { budgetNames, type BudgetOverrides } from '../../src/domain/rate-limit-budgets.ts';
 import { contractViolations } from './contract.ts';
 import { createTestDatabase } from './database.ts';
 
@@ -32,7 +33,17 @@ export interface TestApp {
   api: ApiClient;
 }
 
-/** Generous limits so ordinary tests never trip the rate limiters; rate-limit tests lower them. */
+/** Every budget of the rate-limit table at 100,000 per minute (register/login: the variables below). */
+const generousBudgets: BudgetOverrides = Object.fromEntries(
+  budgetNames
+    .filter((name) => name !== 'register' && name !== 'login' && name !== 'login_account')
+    .map((name) => [name, { limit: 100_000, windowMs: 60_000 }]),
+);
+
+/**
+ * Generous limits so ordinary tests never trip the rate limiters; rate-limit tests lower them
+ * (`RATE_LIMITS` overrides are merged over these budget by budget).
+ */
 export const testDefaults: Partial<Config> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
@@ -42,14 +53,20 @@ export const testDefaults: Partial<Config> = {
   RATE_LIMIT_REGISTER_PER_IP: 100_000,
   RATE_LIMIT_LOGIN_PER_IP: 100_000,
   RATE_LIMIT_LOGIN_PER_ACCOUNT: 100_000,
+  RATE_LIMITS: generousBudgets,
   DATABASE_POOL_SIZE: 5,
 };
+
+export interface BuildOptions {
+  /** The rate limits' clock (move it to end a window instead of sleeping). */
+  clock?: () => number;
+}
 
 /**
  * Builds a real app on a fresh database copied from the migrated template, listening on an
  * ephemeral port. Every response that goes through `api` is checked against openapi.yaml.
  */
-export async function build(t: Test, overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function build(t: Test, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const config = configWith({
@@ -57,8 +74,9 @@ export async function build(t: Test, overrides: Partial<Config> = {}): Promise<T
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     ...overrides,
+    RATE_LIMITS: { ...testDefaults.RATE_LIMITS, ...overrides.RATE_LIMITS },
   });
-  const app = await buildApp(config);
+  const app = await buildApp(config, options.clock ? { clock: options.clock } : {});
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
