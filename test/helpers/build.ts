@@ -5,7 +5,7 @@ import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { configWith, type Config } from '../../src/config.ts';
 import { budgetNames, type BudgetOverrides } from '../../src/domain/rate-limit-budgets.ts';
-import { contractViolations } from './contract.ts';
+import { contractViolations, headerViolations } from './contract.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface ApiResponse<T = any> {
@@ -104,7 +104,10 @@ export function apiClient(t: Test, baseUrl: string): ApiClient {
     const contentType = response.headers.get('content-type') ?? undefined;
     let parsed: unknown = text === '' ? undefined : text;
     if (contentType?.includes('json') && text !== '') parsed = JSON.parse(text);
-    const violations = contractViolations(method, url, response.status, contentType, parsed);
+    const violations = [
+      ...contractViolations(method, url, response.status, contentType, parsed),
+      ...headerViolations(method, url, response.status, response.headers),
+    ];
     if (violations.length > 0) {
       t.fail(`response breaks openapi.yaml: ${violations.join('; ')}`, { body: parsed });
     }
