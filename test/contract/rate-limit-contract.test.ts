@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { frameBudgets, operationBudgets } from '../../src/domain/rate-limit-budgets.ts';
+import { defaultBudgets, frameBudgets, operationBudgets } from '../../src/domain/rate-limit-budgets.ts';
 import { projectRoot } from '../helpers/accounts.ts';
 
 // The budget table and openapi.yaml agree: the operations that spend a budget, and only they,
@@ -44,4 +44,12 @@ t.test('asyncapi.yaml: the rate-limited frames exist and the error frame carries
   };
   for (const frame of Object.keys(frameBudgets)) t.ok(asyncapi.components.messages[frame], `${frame} is a frame`);
   t.ok(asyncapi.components.messages.error?.payload.properties.retry_after_ms, 'error.retry_after_ms');
+});
+
+t.test("the README's budget table shows every budget with its default", async (t) => {
+  const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+  for (const [name, budget] of Object.entries(defaultBudgets)) {
+    const row = new RegExp(`^\\| \`${name}\` \\| ${budget.limit} / ${budget.windowMs / 1000} s \\|`, 'm');
+    t.match(readme, row, `${name}: ${budget.limit} / ${budget.windowMs / 1000} s`);
+  }
 });
