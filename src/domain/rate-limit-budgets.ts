@@ -6,6 +6,8 @@
  * Pure: the counting is src/domain/fixed-window-limiter.ts, the shared counters are the
  * CounterStore of src/rate-limits/, the HTTP and gateway edges only look budgets up here.
  */
+import type { ClientFrameType } from '../../generated/asyncapi-types.ts';
+import type { operations } from '../../generated/openapi-types.ts';
 
 /** What a budget is counted per. `account` is the login's account (or the login name when unknown). */
 export type KeyPart = 'user' | 'ip' | 'channel' | 'account';
@@ -56,7 +58,7 @@ export const budgetNames = Object.keys(defaultBudgets) as BudgetName[];
  * Every POST/PUT/PATCH/DELETE of openapi.yaml, and search. A test checks this against the
  * contract: each operation here documents 429 and the X-RateLimit-* headers, no other does.
  */
-export const operationBudgets: Readonly<Record<string, readonly BudgetName[]>> = {
+export const operationBudgets: Readonly<Partial<Record<keyof operations, readonly BudgetName[]>>> = {
   registerUser: ['register'],
   loginUser: ['login', 'login_account'],
   refreshToken: ['token_refresh'],
@@ -95,7 +97,7 @@ export const operationBudgets: Readonly<Record<string, readonly BudgetName[]>> =
 };
 
 /** Gateway frames that spend a budget; a refused frame gets an `error` frame, the socket stays open. */
-export const frameBudgets: Readonly<Record<string, readonly BudgetName[]>> = {
+export const frameBudgets: Readonly<Partial<Record<ClientFrameType, readonly BudgetName[]>>> = {
   send_message: ['message_send', 'message_send_total'],
   typing: ['typing'],
   join: ['membership'],
@@ -113,6 +115,11 @@ export function rateLimitKey(name: BudgetName, budget: Budget, parts: Partial<Re
   let key = `${RATE_LIMIT_KEY_PREFIX}:${name}`;
   for (const part of budget.key) key += `:${partTag[part]}=${parts[part] ?? '-'}`;
   return key;
+}
+
+/** The budgets an operationId spends (none for reads other than search). */
+export function budgetsOfOperation(operationId: string): readonly BudgetName[] | undefined {
+  return Object.hasOwn(operationBudgets, operationId) ? operationBudgets[operationId as keyof operations] : undefined;
 }
 
 export type BudgetOverrides = Partial<Record<BudgetName, { limit: number; windowMs: number }>>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { operationBudgets, type KeyPart } from '../domain/rate-limit-budgets.ts';
+import { budgetsOfOperation, type KeyPart } from '../domain/rate-limit-budgets.ts';
 import { ProblemError } from '../errors.ts';
 import { rateLimitedDetail, type KeyParts, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 
@@ -37,7 +37,7 @@ export default fp(
 
     app.addHook('onRoute', (route) => {
       const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
-      const names = operationId ? operationBudgets[operationId] : undefined;
+      const names = operationId ? budgetsOfOperation(operationId) : undefined;
       if (!names) return;
       const needed = new Set(names.flatMap((name) => limiter.budgets[name].key));
       const spend: preHandlerAsyncHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {

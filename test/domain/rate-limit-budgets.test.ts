@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   budgetNames,
+  budgetsOfOperation,
   defaultBudgets,
   frameBudgets,
   operationBudgets,
@@ -58,16 +59,18 @@ t.test('defaults a chat product would use', async (t) => {
 });
 
 t.test('REST operations and gateway frames that do the same thing share a budget', async (t) => {
-  const pairs: Array<[string, string]> = [
+  const pairs: Array<[string, keyof typeof frameBudgets]> = [
     ['createMessage', 'send_message'],
     ['triggerTyping', 'typing'],
     ['addChannelMember', 'join'],
     ['removeChannelMember', 'leave'],
     ['markChannelRead', 'mark_read'],
   ];
-  for (const [operation, frame] of pairs) t.same(frameBudgets[frame], operationBudgets[operation], `${operation} = ${frame}`);
+  for (const [operation, frame] of pairs) t.same(frameBudgets[frame], budgetsOfOperation(operation), `${operation} = ${frame}`);
+  t.equal(budgetsOfOperation('getMe'), undefined, 'reads spend nothing');
+  t.equal(budgetsOfOperation('constructor'), undefined, 'no prototype keys');
   for (const names of [...Object.values(operationBudgets), ...Object.values(frameBudgets)]) {
-    for (const name of names) t.ok(budgetNames.includes(name), `${name} is a budget`);
+    for (const name of names ?? []) t.ok(budgetNames.includes(name), `${name} is a budget`);
   }
   t.same(budgetNames.filter((name) => ![...Object.values(operationBudgets), ...Object.values(frameBudgets)].flat().includes(name)), [], 'every budget is spent somewhere');
 });
