@@ -117,6 +117,8 @@ export type ErrorFrame = {
   code: ErrorCode;
   /** Human-readable explanation. */
   message: string;
+  /** For `rate_limited`, milliseconds until the budget's window resets and the frame may be retried. */
+  retry_after_ms?: number;
   /** Each bad field (for `validation_failed`). */
   errors?: Array<{
     /** JSON Pointer (RFC 6901) into the frame, as REST's `FieldError.field` points into a body (the frame is the only place, so there is no `in`). */

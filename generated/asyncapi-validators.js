@@ -2157,7 +2157,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_error = validate39;
-const schema21 = {"type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"code":{"type":"string","description":"Stable machine code of an `error` frame (the same vocabulary as the REST problem `code`).","enum":["validation_failed","unauthorized","forbidden","not_found","conflict","rate_limited","internal_error"]},"message":{"type":"string","description":"Human-readable explanation."},"errors":{"type":"array","description":"Each bad field (for `validation_failed`).","items":{"type":"object","additionalProperties":false,"required":["field","message"],"properties":{"field":{"type":"string","description":"JSON Pointer (RFC 6901) into the frame, as REST's `FieldError.field` points into a body (the frame is the only place, so there is no `in`)."},"message":{"type":"string"}}}}}};
+const schema21 = {"type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"type":"string","const":"error"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"code":{"type":"string","description":"Stable machine code of an `error` frame (the same vocabulary as the REST problem `code`).","enum":["validation_failed","unauthorized","forbidden","not_found","conflict","rate_limited","internal_error"]},"message":{"type":"string","description":"Human-readable explanation."},"retry_after_ms":{"type":"integer","minimum":0,"description":"For `rate_limited`, milliseconds until the budget's window resets and the frame may be retried."},"errors":{"type":"array","description":"Each bad field (for `validation_failed`).","items":{"type":"object","additionalProperties":false,"required":["field","message"],"properties":{"field":{"type":"string","description":"JSON Pointer (RFC 6901) into the frame, as REST's `FieldError.field` points into a body (the frame is the only place, so there is no `in`)."},"message":{"type":"string"}}}}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2172,7 +2172,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "ref")) || (key0 === "code")) || (key0 === "message")) || (key0 === "errors"))){
+if(!((((((key0 === "type") || (key0 === "ref")) || (key0 === "code")) || (key0 === "message")) || (key0 === "retry_after_ms")) || (key0 === "errors"))){
 validate39.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -2246,52 +2246,73 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.errors !== undefined){
-let data4 = data.errors;
+if(data.retry_after_ms !== undefined){
+let data4 = data.retry_after_ms;
 const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate39.errors = [{instancePath:instancePath+"/retry_after_ms",schemaPath:"#/properties/retry_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
 if(errors === _errs10){
-if(Array.isArray(data4)){
-var valid1 = true;
-const len0 = data4.length;
-for(let i0=0; i0<len0; i0++){
-let data5 = data4[i0];
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+validate39.errors = [{instancePath:instancePath+"/retry_after_ms",schemaPath:"#/properties/retry_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.errors !== undefined){
+let data5 = data.errors;
 const _errs12 = errors;
 if(errors === _errs12){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(Array.isArray(data5)){
+var valid1 = true;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+const _errs14 = errors;
+if(errors === _errs14){
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 let missing1;
-if(((data5.field === undefined) && (missing1 = "field")) || ((data5.message === undefined) && (missing1 = "message"))){
+if(((data6.field === undefined) && (missing1 = "field")) || ((data6.message === undefined) && (missing1 = "message"))){
 validate39.errors = [{instancePath:instancePath+"/errors/" + i0,schemaPath:"#/properties/errors/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-const _errs14 = errors;
-for(const key1 in data5){
+const _errs16 = errors;
+for(const key1 in data6){
 if(!((key1 === "field") || (key1 === "message"))){
 validate39.errors = [{instancePath:instancePath+"/errors/" + i0,schemaPath:"#/properties/errors/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
-if(_errs14 === errors){
-if(data5.field !== undefined){
-const _errs15 = errors;
-if(typeof data5.field !== "string"){
+if(_errs16 === errors){
+if(data6.field !== undefined){
+const _errs17 = errors;
+if(typeof data6.field !== "string"){
 validate39.errors = [{instancePath:instancePath+"/errors/" + i0+"/field",schemaPath:"#/properties/errors/items/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs15 === errors;
+var valid2 = _errs17 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
-if(data5.message !== undefined){
-const _errs17 = errors;
-if(typeof data5.message !== "string"){
+if(data6.message !== undefined){
+const _errs19 = errors;
+if(typeof data6.message !== "string"){
 validate39.errors = [{instancePath:instancePath+"/errors/" + i0+"/message",schemaPath:"#/properties/errors/items/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs17 === errors;
+var valid2 = _errs19 === errors;
 }
 else {
 var valid2 = true;
@@ -2305,7 +2326,7 @@ validate39.errors = [{instancePath:instancePath+"/errors/" + i0,schemaPath:"#/pr
 return false;
 }
 }
-var valid1 = _errs12 === errors;
+var valid1 = _errs14 === errors;
 if(!valid1){
 break;
 }
@@ -2316,10 +2337,11 @@ validate39.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs10 === errors;
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }

@@ -26,6 +26,10 @@ import authCachePlugin from './plugins/auth-cache-plugin.ts';
 import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
+import rateLimitPlugin from './plugins/rate-limit-plugin.ts';
+import { resolveBudgets } from './domain/rate-limit-budgets.ts';
+import { InProcessCounterStore } from './rate-limits/counter-store.ts';
+import { RateLimiter } from './rate-limits/rate-limiter.ts';
 import { requestValidatorCompiler } from './request-validation.ts';
 import { bootstrapAdmin } from './services/admin-bootstrap.ts';
 import { createAuthService, type AccessClaims, type AuthService, type TokenSigner } from './services/auth-service.ts';
@@ -117,8 +121,11 @@ async function readVersion(): Promise<string> {
  */
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
-  /** Epoch ms; tests inject a clock to step past time windows (the refresh grace) without sleeping. */
-  now?: () => number;
+  /**
+   * The app's clock, epoch ms: rate-limit windows and the refresh grace read it, so tests step past
+   * a window without sleeping.
+   */
+  clock?: () => number;
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}) {
@@ -155,6 +162,24 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   await app.register(errorsPlugin);
   await app.register(securityPlugin, { config });
+  // One limiter for REST and the gateway: an operation and a frame naming one budget share it.
+  const rateLimiter = new RateLimiter({
+    budgets: resolveBudgets(
+      {
+        registerPerIp: config.RATE_LIMIT_REGISTER_PER_IP,
+        loginPerIp: config.RATE_LIMIT_LOGIN_PER_IP,
+        loginPerAccount: config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+        windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      },
+      config.RATE_LIMITS,
+    ),
+    store: new InProcessCounterStore(),
+    ...(options.clock ? { now: options.clock } : {}),
+  });
+  await app.register(rateLimitPlugin, {
+    limiter: rateLimiter,
+    accountOf: (request) => app.authService.loginRateKey((request.body as { login: string }).login),
+  });
   await app.register(databasePlugin, { config });
   await app.register(jwt, {
     secret: await loadJwtSecret(config),
@@ -181,10 +206,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const sessionCache = new SessionCache({ maxEntries: config.SESSION_CACHE_SIZE, maxAgeMs: SESSION_CACHE_MAX_AGE_MS });
   app.decorate('sessionCache', sessionCache);
   if (config.SESSION_CACHE_SIZE > 0) await app.register(authCachePlugin, { cache: sessionCache, databaseUrl: app.databaseUrl });
-  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache, ...(options.now ? { now: options.now } : {}) });
+  const authService = createAuthService({ db: app.db, config, signer, events, sessionCache, ...(options.clock ? { now: options.clock } : {}) });
   app.decorate('authService', authService);
   // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
-  const gateway = createGateway({ config, db: app.db, events, auth: authService, metricsClient: app.metrics.client, log: app.log });
+  const gateway = createGateway({
+    config,
+    db: app.db,
+    events,
+    auth: authService,
+    rateLimiter,
+    metricsClient: app.metrics.client,
+    log: app.log,
+  });
   app.decorate('gateway', gateway);
   const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
   const guildsService = createGuildsService({ db: app.db, events });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseBudgetOverrides, type BudgetOverrides } from './domain/rate-limit-budgets.ts';
 
 /**
  * Every setting Parley reads from the environment, validated once at start.
@@ -7,6 +8,15 @@ import { z } from 'zod';
 const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
 const csv = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 const positiveInt = z.coerce.number().int().positive();
+/** `budget=limit/window,...` (src/domain/rate-limit-budgets.ts); each bad entry is named. */
+const budgetOverrides = z
+  .string()
+  .transform((value, context): BudgetOverrides => {
+    const { overrides, problems } = parseBudgetOverrides(value);
+    for (const problem of problems) context.addIssue({ code: 'custom', message: problem });
+    return overrides;
+  })
+  .default({});
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -37,6 +47,7 @@ export const configSchema = z.object({
   RATE_LIMIT_LOGIN_PER_IP: positiveInt.default(20),
   RATE_LIMIT_LOGIN_PER_ACCOUNT: positiveInt.default(5),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  RATE_LIMITS: budgetOverrides,
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
   ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/).default('admin'),

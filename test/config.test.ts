@@ -74,6 +74,18 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
   t.throws(() => loadConfig({ PORT: 'abc' }), { name: 'ConfigError', message: /Invalid configuration:\n {2}- PORT: / });
 });
 
+t.test('RATE_LIMITS: budget overrides, each bad entry named at boot', async (t) => {
+  t.same(loadConfig({}).RATE_LIMITS, {}, 'unset: every budget keeps its default');
+  t.same(loadConfig({ RATE_LIMITS: 'message_send=10/5s, search=60/1m' }).RATE_LIMITS, {
+    message_send: { limit: 10, windowMs: 5000 },
+    search: { limit: 60, windowMs: 60_000 },
+  });
+  const issues = issuesOf({ RATE_LIMITS: 'message_send=10/5s,messages=3/1s,typing=0/1s' });
+  t.equal(issues.length, 2, 'both bad entries');
+  t.match(issues[0], /^RATE_LIMITS: "messages=3\/1s": unknown budget messages/);
+  t.match(issues[1], /^RATE_LIMITS: "typing=0\/1s": the limit must be/);
+});
+
 t.test('the real server refuses to start on a bad value, naming it', async (t) => {
   const result = await runNode(['src/server.ts'], { PORT: 'abc', DATA_DIR: '/nonexistent/never-used', EMBEDDED_PG_PORT: String(await freePort()) }, 30_000);
   t.equal(result.code, 1, 'exit code 1');

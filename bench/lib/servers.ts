@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './stats.ts';
 import { descendants, pinned } from './system.ts';
+import { budgetNames } from '../../src/domain/rate-limit-budgets.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -106,6 +107,8 @@ export function parleyBenchEnv(options: { port: number; pgPort: number; dataDir:
     // Every load client connects from 127.0.0.1, many sockets per process.
     WS_MAX_CONNECTIONS_PER_IP: '1000000',
     WS_MAX_CONNECTIONS: '1000000',
+    // ... and sends, searches and reads history far faster than one user may: no budget refuses.
+    RATE_LIMITS: budgetNames.map((name) => `${name}=1000000000/1s`).join(','),
   };
 }
 

@@ -5,6 +5,8 @@ import { fieldErrors } from '../plugins/errors-plugin.ts';
 import { findNulCharacter, NUL_CHARACTER_MESSAGE } from '../domain/nul-character.ts';
 import { gatewayErrorCode, ProblemError, type FieldError } from '../errors.ts';
 import { outboundVerdict } from '../domain/outbound-budget.ts';
+import { frameBudgets } from '../domain/rate-limit-budgets.ts';
+import { rateLimitedDetail } from '../rate-limits/rate-limiter.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
 import type { Gateway } from './gateway.ts';
@@ -191,13 +193,14 @@ export class GatewayConnection implements SessionSink {
   }
 
   /** `errors[]` of a frame name fields by JSON pointer into the frame, its only place: no `in`. */
-  #error(code: ErrorCode, message: string, ref: unknown, errors?: readonly FieldError[]): void {
+  #error(code: ErrorCode, message: string, ref: unknown, errors?: readonly FieldError[], retryAfterMs?: number): void {
     this.send({
       type: 'error',
       ...(validRef(ref) ? { ref } : {}),
       code,
       message,
       ...(errors && errors.length > 0 ? { errors: errors.map(({ field, message: text }) => ({ field, message: text })) } : {}),
+      ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}),
     });
   }
 
@@ -444,6 +447,18 @@ export class GatewayConnection implements SessionSink {
     const chat = this.gateway.chat;
     const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
     try {
+      // The budgets of the matching REST operations (one count for both): refused with an
+      // `error` frame, the socket stays open (the per-connection frame limit above closes 4008).
+      const budgets = frameBudgets[frame.type];
+      if (budgets) {
+        const { rateLimiter } = this.gateway;
+        const channel = 'channel_id' in frame ? frame.channel_id : undefined;
+        const result = await rateLimiter.spend(budgets, { user: auth.userId, ...(channel !== undefined ? { channel } : {}) });
+        if (!result.allowed) {
+          this.#error('rate_limited', rateLimitedDetail(result, rateLimiter.budgets), frame.ref, undefined, result.resetMs);
+          return;
+        }
+      }
       switch (frame.type) {
         case 'send_message': {
           const message = await chat.sendMessage(auth, frame.channel_id, {
@@ -461,12 +476,8 @@ export class GatewayConnection implements SessionSink {
           await chat.leave(auth, frame.channel_id);
           break;
         case 'typing':
-          try {
-            await chat.typing(auth, frame.channel_id);
-          } catch (error) {
-            // Excess typing frames are acknowledged and dropped.
-            if (!(error instanceof ProblemError && error.code === 'rate_limited')) throw error;
-          }
+          // Within the budget, repeats inside 5 s are acknowledged and not announced again.
+          await chat.typing(auth, frame.channel_id);
           break;
         case 'mark_read':
           await chat.markRead(auth, frame.channel_id, frame.message_id);

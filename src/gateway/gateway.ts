@@ -9,6 +9,7 @@ import type { EventBus } from '../events/event-bus.ts';
 import * as gatewayRepository from '../repositories/gateway-repository.ts';
 import { findUserById, toApiUser, type PublicUser } from '../repositories/users-repository.ts';
 import type { AuthContext } from '../services/auth-service.ts';
+import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { GatewayChat } from './gateway-chat.ts';
 import { CloseCode, GatewayConnection } from './gateway-connection.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   db: DatabasePool;
   events: EventBus;
   auth: { authenticate(token: string): Promise<AuthContext> };
+  /** The REST API's limiter: frames spend the same budgets as their operations. */
+  rateLimiter: RateLimiter;
   metrics: GatewayMetrics;
   log: FastifyBaseLogger;
 }
@@ -50,6 +53,7 @@ export class Gateway {
   readonly config: Config;
   readonly db: DatabasePool;
   readonly auth: GatewayDeps['auth'];
+  readonly rateLimiter: RateLimiter;
   readonly metrics: GatewayMetrics;
   readonly log: FastifyBaseLogger;
   readonly registry: SessionRegistry;
@@ -74,6 +78,7 @@ export class Gateway {
     this.config = deps.config;
     this.db = deps.db;
     this.auth = deps.auth;
+    this.rateLimiter = deps.rateLimiter;
     this.metrics = deps.metrics;
     this.log = deps.log;
     this.#events = deps.events;

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import { FixedWindowLimiter } from '../domain/fixed-window-limiter.ts';
 import { ProblemError, unauthorized } from '../errors.ts';
 import { toApiUser } from '../repositories/users-repository.ts';
 import type { AuthService, ClientInfo, IssuedTokens } from '../services/auth-service.ts';
@@ -19,10 +18,6 @@ export function createAuthHandlers(deps: { auth: AuthService; config: Config }):
   'registerUser' | 'loginUser' | 'refreshToken' | 'logoutUser' | 'listSessions' | 'revokeSession'
 > {
   const { auth, config } = deps;
-  const loginsPerAccount = new FixedWindowLimiter(
-    config.RATE_LIMIT_LOGIN_PER_ACCOUNT,
-    config.RATE_LIMIT_WINDOW_SECONDS * 1000,
-  );
   const cookieOptions = { httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'strict' as const };
 
   function sendTokens(reply: FastifyReply, status: number, tokens: IssuedTokens) {
@@ -45,17 +40,8 @@ export function createAuthHandlers(deps: { auth: AuthService; config: Config }):
     },
 
     async loginUser(request, reply) {
+      // Per IP and per account (budgets `login`, `login_account`): src/plugins/rate-limit-plugin.ts.
       const body = bodyOf<'loginUser'>(request);
-      const decision = loginsPerAccount.hit(await auth.loginRateKey(body.login), Date.now());
-      if (!decision.allowed) {
-        reply.headers({
-          'retry-after': decision.resetSeconds,
-          'x-ratelimit-limit': decision.limit,
-          'x-ratelimit-remaining': decision.remaining,
-          'x-ratelimit-reset': decision.resetSeconds,
-        });
-        throw new ProblemError('rate_limited', 'Too many login attempts for this account; try again later.');
-      }
       return sendTokens(reply, 200, await auth.login(body.login, body.password, clientInfo(request)));
     },
 

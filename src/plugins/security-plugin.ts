@@ -1,7 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from 'helmet';
-import rateLimit from '@fastify/rate-limit';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,11 +8,6 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { projectRoot } from '../db/open-database.ts';
 import { ProblemError } from '../errors.ts';
-
-/** Per-IP limits by operationId; per-account login limits live in the auth handlers. */
-function perIpLimits(config: Config): Record<string, number> {
-  return { registerUser: config.RATE_LIMIT_REGISTER_PER_IP, loginUser: config.RATE_LIMIT_LOGIN_PER_IP };
-}
 
 /** operationIds whose request body the contract marks `required: true`. */
 function operationsRequiringBody(): Set<string> {
@@ -81,20 +75,7 @@ export default fp(
       }
     });
 
-    const limits = perIpLimits(config);
-    // Runs before @fastify/rate-limit's own onRoute hook, so the limit is in place when it reads the route.
-    app.addHook('onRoute', (route) => {
-      const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
-      const max = operationId ? limits[operationId] : undefined;
-      if (max !== undefined) {
-        route.config = { ...(route.config as object), rateLimit: { max, timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000 } };
-      }
-    });
-    await app.register(rateLimit, {
-      global: false,
-      // injectWS and some proxies leave req.ip undefined: never share one bucket by accident.
-      keyGenerator: (request) => request.ip ?? request.socket?.remoteAddress ?? 'unknown',
-    });
+    // Rate limits: src/plugins/rate-limit-plugin.ts (registered after this plugin).
   },
   { name: 'security' },
 );

@@ -41,7 +41,7 @@ t.test('two concurrent refreshes with one token both succeed with the same pair;
 
 t.test('within the grace the rotated token returns the same pair; after it, reuse revokes the family', async (t) => {
   const clock = manualClock();
-  const { api } = await build(t, { REFRESH_REUSE_GRACE_SECONDS: 10 }, { now: clock.now });
+  const { api } = await build(t, { REFRESH_REUSE_GRACE_SECONDS: 10 }, { clock: clock.now });
   const account = await register(api);
 
   const rotated = await api('POST', REFRESH, { body: { refresh_token: account.refreshToken } });
@@ -62,7 +62,7 @@ t.test('within the grace the rotated token returns the same pair; after it, reus
 
 t.test('the database alone never reveals the successor; it is forgotten once the grace has passed', async (t) => {
   const clock = manualClock();
-  const { api, databaseUrl } = await build(t, { REFRESH_REUSE_GRACE_SECONDS: 10 }, { now: clock.now });
+  const { api, databaseUrl } = await build(t, { REFRESH_REUSE_GRACE_SECONDS: 10 }, { clock: clock.now });
   const account = await register(api);
   const sid = String(decodeJwt(account.token).payload.sid);
 

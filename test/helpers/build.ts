@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { buildApp, type BuildOptions } from '../../src/app.ts';
+import { buildApp } from '../../src/app.ts';
 import { configWith, type Config } from '../../src/config.ts';
-import { contractViolations } from './contract.ts';
+import { budgetNames, type BudgetOverrides } from '../../src/domain/rate-limit-budgets.ts';
+import { contractViolations, headerViolations } from './contract.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface ApiResponse<T = any> {
@@ -32,7 +33,17 @@ export interface TestApp {
   api: ApiClient;
 }
 
-/** Generous limits so ordinary tests never trip the rate limiters; rate-limit tests lower them. */
+/** Every budget of the rate-limit table at 100,000 per minute (register/login: the variables below). */
+const generousBudgets: BudgetOverrides = Object.fromEntries(
+  budgetNames
+    .filter((name) => name !== 'register' && name !== 'login' && name !== 'login_account')
+    .map((name) => [name, { limit: 100_000, windowMs: 60_000 }]),
+);
+
+/**
+ * Generous limits so ordinary tests never trip the rate limiters; rate-limit tests lower them
+ * (`RATE_LIMITS` overrides are merged over these budget by budget).
+ */
 export const testDefaults: Partial<Config> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
@@ -42,14 +53,20 @@ export const testDefaults: Partial<Config> = {
   RATE_LIMIT_REGISTER_PER_IP: 100_000,
   RATE_LIMIT_LOGIN_PER_IP: 100_000,
   RATE_LIMIT_LOGIN_PER_ACCOUNT: 100_000,
+  RATE_LIMITS: generousBudgets,
   DATABASE_POOL_SIZE: 5,
 };
+
+export interface BuildOptions {
+  /** The app's clock, epoch ms (rate-limit windows, the refresh grace): tests move it instead of sleeping. */
+  clock?: () => number;
+}
 
 /**
  * Builds a real app on a fresh database copied from the migrated template, listening on an
  * ephemeral port. Every response that goes through `api` is checked against openapi.yaml.
  */
-export async function build(t: Test, overrides: Partial<Config> = {}, appOptions: Pick<BuildOptions, 'now'> = {}): Promise<TestApp> {
+export async function build(t: Test, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const config = configWith({
@@ -57,8 +74,9 @@ export async function build(t: Test, overrides: Partial<Config> = {}, appOptions
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     ...overrides,
+    RATE_LIMITS: { ...testDefaults.RATE_LIMITS, ...overrides.RATE_LIMITS },
   });
-  const app = await buildApp(config, appOptions);
+  const app = await buildApp(config, options);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -86,7 +104,10 @@ export function apiClient(t: Test, baseUrl: string): ApiClient {
     const contentType = response.headers.get('content-type') ?? undefined;
     let parsed: unknown = text === '' ? undefined : text;
     if (contentType?.includes('json') && text !== '') parsed = JSON.parse(text);
-    const violations = contractViolations(method, url, response.status, contentType, parsed);
+    const violations = [
+      ...contractViolations(method, url, response.status, contentType, parsed),
+      ...headerViolations(method, url, response.status, response.headers),
+    ];
     if (violations.length > 0) {
       t.fail(`response breaks openapi.yaml: ${violations.join('; ')}`, { body: parsed });
     }

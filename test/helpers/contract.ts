@@ -14,6 +14,7 @@ const SPEC_ID = 'https://parley.dev/openapi.json';
 interface ResponseObject {
   $ref?: string;
   content?: Record<string, { schema?: unknown }>;
+  headers?: Record<string, { $ref?: string; required?: boolean }>;
 }
 interface OperationObject {
   operationId: string;
@@ -23,7 +24,7 @@ type PathItem = Record<string, OperationObject>;
 
 const spec = JSON.parse(readFileSync(path.join(root, 'generated/openapi.bundled.json'), 'utf8')) as {
   paths: Record<string, PathItem>;
-  components: { responses: Record<string, ResponseObject> };
+  components: { responses: Record<string, ResponseObject>; headers: Record<string, { required?: boolean }> };
 };
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -101,4 +102,35 @@ function schemaViolations(ref: string, body: unknown, label: string): string[] {
   }
   if (validate(body)) return [];
   return (validate.errors ?? []).map((error) => `${label}: body${error.instancePath} ${error.message ?? 'is invalid'}`);
+}
+
+/** Rate-limit headers: documented on exactly the operations (and statuses) that send them. */
+const RATE_LIMIT_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'];
+
+/**
+ * Header violations: a required documented header that is missing, or (on a success or a 429) a
+ * rate-limit header the response does not document.
+ */
+export function headerViolations(method: string, url: string, status: number, headers: Headers): string[] {
+  const found = findOperation(method, url.split('?')[0]!);
+  if (!found) return [];
+  let response = found.operation.responses[String(status)];
+  if (!response) return [];
+  if (response.$ref) response = spec.components.responses[response.$ref.split('/').pop()!]!;
+  const documented = new Map<string, boolean>();
+  for (const [name, header] of Object.entries(response.headers ?? {})) {
+    const resolved = header.$ref ? spec.components.headers[header.$ref.split('/').pop()!]! : header;
+    documented.set(name.toLowerCase(), resolved.required === true);
+  }
+  const label = `${method} ${found.template} -> ${status}`;
+  const violations: string[] = [];
+  for (const [name, required] of documented) {
+    if (required && !headers.has(name)) violations.push(`${label}: the required header ${name} is missing`);
+  }
+  if ((status >= 200 && status < 300) || status === 429) {
+    for (const name of RATE_LIMIT_HEADERS) {
+      if (headers.has(name) && !documented.has(name)) violations.push(`${label}: header ${name} is not documented`);
+    }
+  }
+  return violations;
 }
