@@ -2,6 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { components } from '../../generated/openapi-types.ts';
 import { pageFetchSize } from '../domain/cursor.ts';
+import { memberChannelIds } from './channels-repository.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
 export type ApiMessage = components['schemas']['Message'];
@@ -277,9 +278,6 @@ function readableBy(column: ReturnType<typeof sql.identifier>, userId: string, g
  */
 export const SEARCH_RANK_WINDOW = 200;
 
-/** The rooms and DMs a user is a member of right now (guild channels come from the guild module). */
-const memberRoomIdsSchema = z.object({ ids: z.array(z.string()) });
-
 /**
  * Full-text search over the messages the user can read right now: the newest SEARCH_RANK_WINDOW
  * matches, ranked, then newest first.
@@ -308,11 +306,8 @@ export async function searchMessages(
     limit: number;
   },
 ): Promise<readonly MessageRow[]> {
-  const { ids: memberRoomIds } = await db.one(sql.type(memberRoomIdsSchema)`
-    SELECT ARRAY(
-      SELECT cm.channel_id::text FROM channel_members cm JOIN channels c ON c.id = cm.channel_id
-      WHERE cm.user_id = ${query.userId} AND c.guild_id IS NULL) AS ids`);
-  const readable = [...memberRoomIds, ...query.guildChannelIds];
+  // Rooms and DMs the user is a member of right now; guild channels come from the guild module.
+  const readable = [...(await memberChannelIds(db, query.userId)), ...query.guildChannelIds];
   const channelIds = query.channelId === undefined ? readable : readable.filter((id) => id === query.channelId);
   if (channelIds.length === 0) return [];
   const conditions = [

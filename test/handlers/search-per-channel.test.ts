@@ -42,7 +42,7 @@ async function rowsReadBySearch(databaseUrl: string, query: Parameters<typeof se
   const pool = await createDatabasePool(databaseUrl, 1);
   try {
     const capture = {
-      one: (token: QuerySqlToken) => pool.one(token),
+      anyFirst: (token: QuerySqlToken) => pool.anyFirst(token),
       any: async (token: QuerySqlToken) => {
         captured = token;
         return [];
