@@ -11,7 +11,7 @@
 -- condition: it replaces the old one (one GIN index to maintain per insert, not two).
 --
 -- Plain CREATE INDEX (migrations run in a transaction; CONCURRENTLY cannot): it blocks writes to
--- messages while it builds, about 10 s per million messages on one core.
+-- messages while it builds, for a time that grows with the table.
 CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 CREATE INDEX messages_channel_search_idx ON messages USING gin (channel_id, search) WHERE deleted_at IS NULL;
