@@ -13,6 +13,7 @@ import { fanoutScenario } from '../scenarios/fanout.ts';
 import { historyScenario } from '../scenarios/history.ts';
 import { idleScenario } from '../scenarios/idle.ts';
 import { ingestScenario } from '../scenarios/ingest.ts';
+import { searchScenario } from '../scenarios/search.ts';
 import { BenchContext, ScenarioRecorder, type ScenarioResult } from './context.ts';
 import { renderMarkdown } from './report.ts';
 import { parleyBenchEnv, projectRoot } from './servers.ts';
@@ -25,6 +26,7 @@ export const SCENARIOS = [
   { name: 'ingest', title: '3. Ingest', run: ingestScenario },
   { name: 'history', title: '4. History and search', run: historyScenario },
   { name: 'auth', title: '5. Auth under load', run: authScenario },
+  { name: 'search', title: '6. Search with mostly unreadable traffic', run: searchScenario },
 ] as const;
 
 export interface ScenarioEntry extends ScenarioResult {

@@ -87,7 +87,7 @@ export async function renderMarkdown(results: ResultsFile): Promise<string> {
   out.push('npm ci');
   out.push('npm run bench                          # every scenario, 3 repeats; bench/results/latest.json');
   out.push('npm run bench -- --write-md            # … and render this file');
-  out.push('npm run bench -- --scenario=fanout     # one scenario: idle, fanout, ingest, history, auth (merged into latest.json)');
+  out.push('npm run bench -- --scenario=fanout     # one scenario: idle, fanout, ingest, history, auth, search (merged into latest.json)');
   out.push('npm run bench -- --repeat=5            # more repeats');
   out.push('npm run bench -- --profile             # Parley with --cpu-prof; profiles in bench/results/profiles/');
   out.push('npm run bench -- --smoke               # tiny sizes in seconds (part of npm test; figures meaningless)');
@@ -108,6 +108,7 @@ export async function renderMarkdown(results: ResultsFile): Promise<string> {
       '- Baselines run in the same run, on the same machine, with the same pinning and client count: `bench/baselines/bare-ws-server.ts` (a bare `ws` server broadcasting one pre-serialised frame per message to every connection, for 1 and 2), `bench/baselines/bare-fastify-select1.ts` (Fastify + `pg` Pool of 10, `SELECT 1`, against the same PostgreSQL, for 4), `bench/baselines/raw-insert-loop.ts` (single-row autocommit INSERTs through a `pg` Pool of 10 with the same 500-way concurrency into a copy of `messages` with its indexes and generated search vector, for 3).',
       '- Fan-out latency: the sender and the receivers are in the same process, so send and receive times come from one clock; the message number travels in the content. Fixed rates are open loop; "as fast as acks allow" sends the next message when the previous ack arrives (one in flight).',
       '- History: 1,000,000 messages in 1,000 public rooms are written straight into PostgreSQL with `generate_series` (snowflake ids increasing per channel, `last_message_id` set), then `VACUUM ANALYZE`. Deep pages use a `before` cursor 90% of the way back in the channel. Search words are each in about 0.6% of all messages.',
+      '- Search: a second seed of 1,000,000 messages in 1,000 public rooms written the same way, the searcher (`bench_u1`) a member of every tenth room, so 90% of the messages, written in turn with the readable ones, are in rooms it cannot read. The search query before issue 9 item 11 (`bench/baselines/search-before.ts`, its text unchanged) and the repository\'s `searchMessages` now run against that database in the same repeat, each called by 16 closed-loop callers through a Slonik pool of 10 in the harness process (the queries\' own cost, without HTTP), in alternating order; then `GET /messages/search` end to end. One idle wait per repeat, before the pairs.',
       '- Auth: the event-loop delay is Parley\'s own `monitorEventLoopDelay` histogram (prom-client, 10 ms resolution), read from `GET /metrics` (the read resets it) before and after the window.',
     ].join('\n'),
   );

@@ -1,5 +1,5 @@
 /**
- * Seeds the history/search database straight into Parley's embedded PostgreSQL with SQL
+ * Seeds the history/search databases straight into Parley's embedded PostgreSQL with SQL
  * generate_series, following sql/002: public rooms, the reader's memberships, and messages with
  * time-ordered snowflake ids ((ms − 2025-01-01) << 22 | n, like next_id()), strictly increasing per
  * channel, older than anything the server allocates, and channels.last_message_id /
@@ -8,7 +8,7 @@
 import pg from 'pg';
 
 export const SNOWFLAKE_EPOCH_MS = 1735689600000;
-/** Search words: `w0`..`w499`; every message holds three of them (each word is in ~0.6% of messages). */
+/** Search words: `w0`..`w499`; every message holds three of them (each word is in ~0.6% of messages, in every channel alike). */
 export const VOCABULARY = 500;
 
 export interface SeededHistory {
@@ -22,13 +22,24 @@ export interface SeededHistory {
 
 export async function seedHistory(
   databaseUrl: string,
-  options: { channels: number; messages: number; readerId: string; authorIds: string[]; log: (message: string) => void },
+  options: {
+    channels: number;
+    messages: number;
+    readerId: string;
+    authorIds: string[];
+    log: (message: string) => void;
+    /** Names the seed (its rooms are `bench-<label>-…`), so scenarios keep separate data. Default `history`. */
+    label?: string;
+    /** The reader joins every n-th room only (the search scenario: 10, so 90% of messages are unreadable). Default 1. */
+    readerEvery?: number;
+  },
 ): Promise<SeededHistory> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const started = performance.now();
   try {
-    const prefix = `bench-history-${options.channels}x${options.messages}-`;
+    const readerEvery = options.readerEvery ?? 1;
+    const prefix = `bench-${options.label ?? 'history'}-${options.channels}x${options.messages}${readerEvery === 1 ? '' : `r${readerEvery}`}-`;
     const existing = await client.query<{ id: string }>(`SELECT id::text FROM channels WHERE name LIKE $1 || '%' ORDER BY id`, [prefix]);
     let reused = existing.rowCount === options.channels;
     if (!reused) {
@@ -42,14 +53,18 @@ export async function seedHistory(
       );
       await client.query(
         `INSERT INTO channel_members (channel_id, user_id)
-         SELECT id, $2 FROM channels WHERE name LIKE $1 || '%' ON CONFLICT DO NOTHING`,
-        [prefix, options.readerId],
+         SELECT id, $2 FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM channels WHERE name LIKE $1 || '%') c
+         WHERE n % $3 = 0 ON CONFLICT DO NOTHING`,
+        [prefix, options.readerId, readerEvery],
       );
       await client.query('COMMIT');
       const channelIds = (await client.query<{ id: string }>(`SELECT id::text FROM channels WHERE name LIKE $1 || '%' ORDER BY id`, [prefix])).rows.map(
         (row) => row.id,
       );
       // Message i goes to channel i % C; its time is base + i ms, so ids grow with i (per channel too).
+      // Its words also move with i / C: without that term a channel (i % C) would hold only the
+      // words its residue allows, and a reader of every tenth room would find no match at all
+      // for most words.
       const baseMs = Date.now() - options.messages - 24 * 3600 * 1000;
       const chunk = 100_000;
       for (let from = 0; from < options.messages; from += chunk) {
@@ -59,7 +74,8 @@ export async function seedHistory(
            SELECT ((($1::bigint + i) - $2::bigint) << 22) | (i % 4194304),
                   ($3::bigint[])[1 + i % $4],
                   ($5::bigint[])[1 + i % cardinality($5::bigint[])],
-                  'message ' || i || ' w' || ((i * 7) % $6) || ' w' || ((i * 13 + 5) % $6) || ' w' || ((i * 31 + 11) % $6)
+                  'message ' || i || ' w' || ((i * 7 + (i / $4) * 11) % $6) || ' w' || ((i * 13 + 5 + (i / $4) * 17) % $6)
+                    || ' w' || ((i * 31 + 11 + (i / $4) * 23) % $6)
                     || ' lorem ipsum dolor sit amet',
                   to_timestamp(($1::bigint + i) / 1000.0)
            FROM generate_series($7::bigint, $8::bigint) i`,

@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { components } from '../../generated/openapi-types.ts';
+import { pageFetchSize } from '../domain/cursor.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
 export type ApiChannel = components['schemas']['Channel'];
@@ -275,7 +276,7 @@ export function listPublicRooms(
     SELECT c.id FROM channels c
     WHERE ${sql.join(conditions, sql.fragment` AND `)}
     ORDER BY c.id
-    LIMIT ${filters.limit + 1}`);
+    LIMIT ${pageFetchSize(filters.limit)}`);
 }
 
 const conversationKeySchema = z.object({ id: z.string(), activity: z.string() });
@@ -307,7 +308,7 @@ export function listConversationKeys(
     SELECT c.id, COALESCE(c.last_message_id, c.id) AS activity FROM channels c
     WHERE ${sql.join(conditions, sql.fragment` AND `)}
     ORDER BY COALESCE(c.last_message_id, c.id) DESC, c.id DESC
-    LIMIT ${filters.limit + 1}`);
+    LIMIT ${pageFetchSize(filters.limit)}`);
 }
 
 /** Ids of the rooms and DMs the user is a member of. */
@@ -339,7 +340,7 @@ export async function listMembersPage(
     WHERE cm.channel_id = ${filters.channelId} AND u.deleted_at IS NULL
       ${filters.afterJoinId ? sql.fragment`AND cm.join_id > ${filters.afterJoinId}` : sql.fragment``}
     ORDER BY cm.join_id
-    LIMIT ${filters.limit + 1}`);
+    LIMIT ${pageFetchSize(filters.limit)}`);
 }
 
 /** A batch of a guild's members in guild join order, with their read marker in the channel. */

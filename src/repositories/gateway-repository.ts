@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { pageFetchSize } from '../domain/cursor.ts';
 import { viewableGuildChannelIds } from '../services/guild-access.ts';
 import { memberChannelIds } from './channels-repository.ts';
 import { userRowSchema, type UserRow } from './users-repository.ts';
@@ -68,6 +69,6 @@ export async function listUsersByIds(
     WHERE id = ANY(${ids(userIds)}) AND deleted_at IS NULL AND active
       ${page.afterId !== undefined ? sql.fragment`AND id > ${page.afterId}` : sql.fragment``}
     ORDER BY id
-    LIMIT ${page.limit + 1}`);
+    LIMIT ${pageFetchSize(page.limit)}`);
   return [...rows];
 }

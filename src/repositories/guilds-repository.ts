@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { pageFetchSize } from '../domain/cursor.ts';
 import { userRowSchema } from './users-repository.ts';
 
 // ───────────────────────────── guilds ─────────────────────────────
@@ -53,7 +54,7 @@ export async function listGuildsOfUser(
     WHERE m.user_id = ${userId}
       ${page.afterId ? sql.fragment`AND g.id > ${page.afterId}` : sql.fragment``}
     ORDER BY g.id
-    LIMIT ${page.limit + 1}`);
+    LIMIT ${pageFetchSize(page.limit)}`);
   return [...rows];
 }
 
@@ -194,7 +195,7 @@ export async function listMembers(
     WHERE m.guild_id = ${guildId}
       ${page.afterJoinId ? sql.fragment`AND m.join_id > ${page.afterJoinId}` : sql.fragment``}
     ORDER BY m.join_id
-    LIMIT ${page.limit + 1}`);
+    LIMIT ${pageFetchSize(page.limit)}`);
   return [...rows];
 }
 
@@ -249,7 +250,7 @@ export async function listBans(
     WHERE b.guild_id = ${guildId}
       ${page.afterBanId ? sql.fragment`AND b.ban_id > ${page.afterBanId}` : sql.fragment``}
     ORDER BY b.ban_id
-    LIMIT ${page.limit + 1}`);
+    LIMIT ${pageFetchSize(page.limit)}`);
   return [...rows];
 }
 

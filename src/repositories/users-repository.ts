@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { pageFetchSize } from '../domain/cursor.ts';
 
 export const roleSchema = z.enum(['client', 'trainer', 'admin']);
 export type Role = z.infer<typeof roleSchema>;
@@ -137,7 +138,7 @@ export async function listUsersPage(db: CommonQueryMethods, filters: UserFilters
     SELECT ${userColumns} FROM users
     WHERE ${sql.join(conditions, sql.fragment` AND `)}
     ORDER BY id
-    LIMIT ${filters.limit + 1}`);
+    LIMIT ${pageFetchSize(filters.limit)}`);
   return [...rows];
 }
 

@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
-import { encodeCursor } from '../domain/cursor.ts';
+import { cursorPage } from '../domain/cursor.ts';
 import { decodePageCursor } from './pagination.ts';
 import { FixedWindowLimiter } from '../domain/fixed-window-limiter.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
@@ -208,12 +208,8 @@ export function createChannelsService(deps: {
         ...(after ? { afterId: after.id } : {}),
         limit,
       });
-      const page = ids.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: await channels.channelViews(db, page),
-        next_cursor: ids.length > limit && last ? encodeCursor({ id: last }) : null,
-      };
+      const page = cursorPage(ids, limit, (id) => ({ id }));
+      return { items: await channels.channelViews(db, page.rows), next_cursor: page.next_cursor };
     },
 
     async listMyChannels(auth: AuthContext, query: PageQuery & { type?: ChannelType }) {
@@ -229,14 +225,13 @@ export function createChannelsService(deps: {
         ...(after ? { after: { activity: after.a, id: after.id } } : {}),
         limit,
       });
-      const page = keys.slice(0, limit);
-      const last = page.at(-1);
+      const page = cursorPage(keys, limit, (key) => ({ a: key.activity, id: key.id }));
       return {
         items: await conversations(
           auth,
-          page.map((key) => key.id),
+          page.rows.map((key) => key.id),
         ),
-        next_cursor: keys.length > limit && last ? encodeCursor({ a: last.activity, id: last.id }) : null,
+        next_cursor: page.next_cursor,
       };
     },
 
@@ -303,12 +298,8 @@ export function createChannelsService(deps: {
         channel.guild_id !== null
           ? await guildChannelMembersPage({ ...channel, guild_id: channel.guild_id }, after?.id, limit)
           : await channels.listMembersPage(db, { channelId, ...(after ? { afterJoinId: after.id } : {}), limit });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(channels.toApiMember),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.join_id }) : null,
-      };
+      const page = cursorPage(rows, limit, (row) => ({ id: row.join_id }));
+      return { items: page.rows.map(channels.toApiMember), next_cursor: page.next_cursor };
     },
 
     /**

@@ -6,7 +6,7 @@ import {
   type DatabasePool,
 } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
-import { encodeCursor } from '../domain/cursor.ts';
+import { cursorPage } from '../domain/cursor.ts';
 import { decodePageCursor } from './pagination.ts';
 import {
   BAN_MEMBERS,
@@ -178,12 +178,8 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       const limit = query.limit ?? 50;
       const afterId = pageAfter(query.cursor);
       const rows = await guilds.listGuildsOfUser(db, auth.userId, { ...(afterId ? { afterId } : {}), limit });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toApiGuild),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null,
-      };
+      const page = cursorPage(rows, limit, (row) => ({ id: row.id }));
+      return { items: page.rows.map(toApiGuild), next_cursor: page.next_cursor };
     },
 
     async getGuild(auth: AuthContext, guildId: string): Promise<ApiGuild> {
@@ -283,16 +279,15 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       const limit = query.limit ?? 50;
       const afterJoinId = pageAfter(query.cursor);
       const rows = await guilds.listMembers(db, guildId, { ...(afterJoinId ? { afterJoinId } : {}), limit });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const page = cursorPage(rows, limit, (row) => ({ id: row.join_id }));
       const viewer = viewerOf(auth);
       return {
-        items: page.map(({ joined_at, join_id: _joinId, role_ids, ...user }): ApiGuildMember => ({
+        items: page.rows.map(({ joined_at, join_id: _joinId, role_ids, ...user }): ApiGuildMember => ({
           user: toApiUser(user, viewer),
           joined_at,
           role_ids,
         })),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.join_id }) : null,
+        next_cursor: page.next_cursor,
       };
     },
 
@@ -322,16 +317,15 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       const limit = query.limit ?? 50;
       const afterBanId = pageAfter(query.cursor);
       const rows = await guilds.listBans(db, guildId, { ...(afterBanId ? { afterBanId } : {}), limit });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
+      const page = cursorPage(rows, limit, (row) => ({ id: row.ban_id }));
       const viewer = viewerOf(auth);
       return {
-        items: page.map(({ reason, banned_at, ban_id: _banId, ...user }): ApiGuildBan => ({
+        items: page.rows.map(({ reason, banned_at, ban_id: _banId, ...user }): ApiGuildBan => ({
           user: toApiUser(user, viewer),
           reason,
           created_at: banned_at,
         })),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.ban_id }) : null,
+        next_cursor: page.next_cursor,
       };
     },
 

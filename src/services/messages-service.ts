@@ -1,6 +1,7 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
 import { isRolledBackByServer } from '../db/database-errors.ts';
+import { cutPage, pageFetchSize } from '../domain/cursor.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
@@ -205,13 +206,14 @@ export function createMessagesService(deps: {
       const limit = query.limit ?? 50;
       await readable(auth, channelId);
       if (query.after !== undefined) {
-        const rows = await messages.historySlice(db, { channelId, direction: 'newer', bound: query.after, limit: limit + 1 });
-        return { items: rows.slice(0, limit).reverse().map(messages.toApiMessage), has_more: rows.length > limit };
+        const rows = await messages.historySlice(db, { channelId, direction: 'newer', bound: query.after, limit: pageFetchSize(limit) });
+        const page = cutPage(rows, limit);
+        return { items: page.rows.reverse().map(messages.toApiMessage), has_more: page.hasMore };
       }
       if (query.around !== undefined) {
         const [older, newer] = await Promise.all([
-          messages.historySlice(db, { channelId, direction: 'older', bound: query.around, limit: limit + 1 }),
-          messages.historySlice(db, { channelId, direction: 'newer', bound: query.around, inclusive: true, limit: limit + 1 }),
+          messages.historySlice(db, { channelId, direction: 'older', bound: query.around, limit: pageFetchSize(limit) }),
+          messages.historySlice(db, { channelId, direction: 'newer', bound: query.around, inclusive: true, limit: pageFetchSize(limit) }),
         ]);
         const take = aroundWindow(older.length, newer.length, limit);
         const window = [...newer.slice(0, take.newer).reverse(), ...older.slice(0, take.older)];
@@ -224,9 +226,10 @@ export function createMessagesService(deps: {
         channelId,
         direction: 'older',
         ...(query.before !== undefined ? { bound: query.before } : {}),
-        limit: limit + 1,
+        limit: pageFetchSize(limit),
       });
-      return { items: rows.slice(0, limit).map(messages.toApiMessage), has_more: rows.length > limit };
+      const page = cutPage(rows, limit);
+      return { items: page.rows.map(messages.toApiMessage), has_more: page.hasMore };
     },
 
     async get(auth: AuthContext, channelId: string, messageId: string): Promise<ApiMessage> {
@@ -292,7 +295,8 @@ export function createMessagesService(deps: {
         ...(query.before !== undefined ? { before: query.before } : {}),
         limit,
       });
-      return { items: rows.slice(0, limit).map(messages.toApiMessage), has_more: rows.length > limit };
+      const page = cutPage(rows, limit);
+      return { items: page.rows.map(messages.toApiMessage), has_more: page.hasMore };
     },
 
     async stats(auth: AuthContext): Promise<UserStats> {

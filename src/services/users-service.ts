@@ -1,5 +1,5 @@
 import type { DatabasePool } from 'slonik';
-import { encodeCursor } from '../domain/cursor.ts';
+import { cursorPage } from '../domain/cursor.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { listUsersByIds } from '../repositories/gateway-repository.ts';
@@ -97,12 +97,8 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
         ...(afterId ? { afterId } : {}),
         limit,
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((row) => users.toApiUser(row, viewerOf(auth))),
-        next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null,
-      };
+      const page = cursorPage(rows, limit, (row) => ({ id: row.id }));
+      return { items: page.rows.map((row) => users.toApiUser(row, viewerOf(auth))), next_cursor: page.next_cursor };
     },
 
     /** The connected-users list (`GET /users/online`), from the gateway's presence. */
@@ -110,16 +106,16 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
       const limit = query.limit ?? 50;
       const afterId = decodePageCursor(query.cursor, ['id'])?.id;
       const rows = await listUsersByIds(db, deps.presence.visibleOnlineUserIds(), { ...(afterId ? { afterId } : {}), limit });
-      const page = rows.slice(0, limit);
+      // The cursor follows the rows read, also past users who went offline since.
+      const page = cursorPage(rows, limit, (row) => ({ id: row.id }));
       const items = [];
-      for (const row of page) {
+      for (const row of page.rows) {
         const status = deps.presence.presence.visibleStatus(row.id);
         // Went offline or invisible since the ids were read: not listed.
         if (status === 'offline') continue;
         items.push({ user: users.toApiUser(row, viewerOf(auth)), status });
       }
-      const last = page.at(-1);
-      return { items, next_cursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+      return { items, next_cursor: page.next_cursor };
     },
 
     async createUser(
