@@ -3,7 +3,7 @@
 // Every way a connection ends gives its slot back. Other addresses come from 127.0.0.2 and up.
 import { once } from 'node:events';
 import t from 'tap';
-import { build, register, type TestApp } from '../helpers/build.ts';
+import { build, register, TEST_METRICS_TOKEN, type TestApp } from '../helpers/build.ts';
 import { connect, connectReady, type GatewayClient } from '../helpers/gateway-client.ts';
 
 /** Resolves when the server-side socket of the client whose hello announced `sessionId` is gone. */
@@ -18,7 +18,7 @@ async function accepted(client: GatewayClient): Promise<string> {
 }
 
 t.test('per-IP cap: the connection over it is refused with 1013; another address is not; every close frees a slot', async (t) => {
-  const { app, api, baseUrl } = await build(t, { WS_MAX_CONNECTIONS_PER_IP: 2, WS_MAX_CONNECTIONS: 100 });
+  const { app, api, baseUrl } = await build(t, { WS_MAX_CONNECTIONS_PER_IP: 2, WS_MAX_CONNECTIONS: 100, METRICS_TOKEN: TEST_METRICS_TOKEN });
   const ada = await register(api);
   const { client: first, hello } = await connectReady(t, baseUrl, ada.token, { name: 'first' });
   const second = await connect(t, baseUrl, { name: 'second (unauthenticated)' });
@@ -66,7 +66,7 @@ t.test('per-IP cap: the connection over it is refused with 1013; another address
   t.equal((await again.closedWith()).code, 1013, 'the cap still holds: two open (fifth, sixth)');
   t.equal(app.gateway.caps.countOf('127.0.0.1'), 2, 'slots held by 127.0.0.1');
 
-  const metrics = (await api('GET', '/metrics')).text;
+  const metrics = (await api('GET', '/metrics', { token: TEST_METRICS_TOKEN })).text;
   t.match(metrics, /parley_ws_closes_total\{code="1013"\} 2\b/, 'refusals counted in parley_ws_closes_total');
 });
 

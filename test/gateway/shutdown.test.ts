@@ -1,7 +1,7 @@
 // Shutdown (SIGTERM -> app.close()): frames in progress finish and their replies go out, then every
 // socket closes with 1012 so clients reconnect and resume.
 import t from 'tap';
-import { build, register } from '../helpers/build.ts';
+import { build, register, TEST_METRICS_TOKEN } from '../helpers/build.ts';
 import { createRoom } from '../helpers/chat.ts';
 import { connect, connectReady } from '../helpers/gateway-client.ts';
 
@@ -31,8 +31,7 @@ t.test('app close: queued frames are flushed, then 1012', async (t) => {
 });
 
 t.test('metrics: sessions, frames in and out by type, closes by code, fan-out latency', async (t) => {
-  const METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
-  const { api, baseUrl } = await build(t, { METRICS_TOKEN });
+  const { api, baseUrl } = await build(t, { METRICS_TOKEN: TEST_METRICS_TOKEN });
   const ada = await register(api);
   const room = await createRoom(api, ada);
   const { client } = await connectReady(t, baseUrl, ada.token);
@@ -41,7 +40,7 @@ t.test('metrics: sessions, frames in and out by type, closes by code, fan-out la
   doomed.sendRaw('not json');
   await doomed.closedWith();
 
-  const metrics = (await api('GET', '/metrics', { token: METRICS_TOKEN })).text;
+  const metrics = (await api('GET', '/metrics', { token: TEST_METRICS_TOKEN })).text;
   t.match(metrics, /parley_ws_sessions 1\b/, 'one connected session');
   t.match(metrics, /parley_ws_frames_in_total\{type="send_message"\} 1\b/);
   t.match(metrics, /parley_ws_frames_out_total\{type="message_created"\} 1\b/);

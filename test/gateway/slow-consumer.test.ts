@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { ServerFrame } from '../../generated/asyncapi-types.ts';
-import { build, register, type Registered, type TestApp } from '../helpers/build.ts';
+import { build, register, TEST_METRICS_TOKEN, type Registered, type TestApp } from '../helpers/build.ts';
 import { createRoom, join, send } from '../helpers/chat.ts';
 import { connect, connectReady, type GatewayClient } from '../helpers/gateway-client.ts';
 
@@ -66,6 +66,7 @@ async function setUp(t: Test, overrides: Parameters<typeof build>[1]) {
     WS_MAX_BUFFERED_BYTES: LIMIT,
     WS_RESUME_MAX_EVENTS: MAX_MESSAGES + 100,
     WS_HEARTBEAT_INTERVAL_MS: 600_000,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     ...overrides,
   });
   const { api, baseUrl } = built;
@@ -118,7 +119,7 @@ t.test('a client that stops reading is closed with 4010 at the buffer limit; oth
   t.ok(contents(again.events('message_created')).length > 0, 'the resume replayed the messages the client had not read');
   t.same(slowView, readerView, 'read + replayed = what the other member saw, in the same order, no gap, no duplicate');
 
-  const metrics = (await api('GET', '/metrics')).text;
+  const metrics = (await api('GET', '/metrics', { token: TEST_METRICS_TOKEN })).text;
   t.match(metrics, /parley_ws_closes_total\{code="4010"\} 1\b/, 'counted in parley_ws_closes_total');
 });
 

@@ -57,6 +57,9 @@ export const testDefaults: Partial<Config> = {
   DATABASE_POOL_SIZE: 5,
 };
 
+/** The METRICS_TOKEN of tests that read /metrics: `build(t, { METRICS_TOKEN: TEST_METRICS_TOKEN })`. */
+export const TEST_METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
+
 export interface BuildOptions {
   /** The app's clock, epoch ms (rate-limit windows, the refresh grace): tests move it instead of sleeping. */
   clock?: () => number;
