@@ -1012,7 +1012,10 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description A 64-bit time-ordered identifier as a decimal string.
+         * @description A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 1 to
+         *     9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that
+         *     range out digit by digit. Any other string is not an id: in a path, query or body it is
+         *     a 400 `validation_failed` naming the parameter or field, never a 404.
          * @example 7262148410531840001
          */
         Snowflake: string;

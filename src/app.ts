@@ -24,6 +24,8 @@ import { SessionCache } from './auth/session-cache.ts';
 import authCachePlugin from './plugins/auth-cache-plugin.ts';
 import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
+import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.ts';
+import jsonBodyPlugin from './plugins/json-body-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
 import { requestValidatorCompiler } from './request-validation.ts';
 import { bootstrapAdmin } from './services/admin-bootstrap.ts';
@@ -105,6 +107,9 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
     pluginTimeout: 120_000,
     requestIdHeader: false,
+    // Errors Fastify and Node would answer in their own JSON become problem details too.
+    frameworkErrors,
+    clientErrorHandler,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -121,6 +126,7 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   });
 
   await app.register(errorsPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(securityPlugin, { config });
   await app.register(databasePlugin, { config });
   await app.register(jwt, {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
 import { passwordPolicyViolations } from '../domain/password-policy.ts';
+import { isSnowflake } from '../domain/snowflake.ts';
 import { ProblemError, unauthorized, type FieldError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
@@ -218,7 +219,8 @@ export function createAuthService(deps: {
       } catch {
         throw unauthorized('The access token is invalid or expired.');
       }
-      if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
+      // Ids out of the bigint range would fail the session query (a 500) instead of a 401.
+      if (!isSnowflake(claims.sid) || !isSnowflake(claims.sub)) {
         throw unauthorized('The access token is invalid or expired.');
       }
       const cached = sessionCache.get(claims.sid, claims.sub);
