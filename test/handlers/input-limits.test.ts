@@ -67,7 +67,7 @@ t.test('ids outside the bigint range are a 400 naming the field, everywhere', as
     ['POST', '/api/v1/channels', { type: 'dm', recipient_id: FAR_OVER }, '/recipient_id'],
     ['POST', `/api/v1/channels/${room.id}/read`, { message_id: OVER_MAX }, '/message_id'],
     ['GET', `/api/v1/channels/007`, undefined, 'params:/channel_id'],
-    ['GET', `/api/v1/channels/0`, undefined, 'params:/channel_id'],
+    ['GET', `/api/v1/channels/00`, undefined, 'params:/channel_id'],
   ] as const;
   for (const [method, url, body, field] of cases) {
     const response = await api(method, url, { token, ...(body ? { body } : {}) });
@@ -78,12 +78,16 @@ t.test('ids outside the bigint range are a 400 naming the field, everywhere', as
   }
   const atMax = await api('GET', `/api/v1/channels/${MAX}`, { token });
   t.equal(atMax.status, 404, 'the largest id is an id: 404 when nothing has it');
+  const zero = await api('GET', '/api/v1/channels/0', { token });
+  t.equal(zero.status, 404, '0 is in range too: 404');
+  const fromStart = await api('GET', `/api/v1/channels/${room.id}/messages?after=0`, { token });
+  t.same(fromStart.body.items?.map((item: { id: string }) => item.id), [message.id], 'after=0 pages from the first message');
 
   // Cursors are opaque, but one can be forged: decoding to an out-of-range id is the caller's 400.
   for (const [url, cursor] of [
     ['/api/v1/users/@me/guilds', encodeCursor({ id: OVER_MAX })],
     [`/api/v1/guilds/${guild.id}/members`, encodeCursor({ id: FAR_OVER })],
-    [`/api/v1/channels/${room.id}/members`, encodeCursor({ id: '0' })],
+    [`/api/v1/channels/${room.id}/members`, encodeCursor({ id: '0012' })],
     ['/api/v1/users/@me/channels', encodeCursor({ a: OVER_MAX, id: message.id })],
   ] as const) {
     const response = await api('GET', `${url}?cursor=${cursor}`, { token });
