@@ -26,33 +26,56 @@ export interface UnstorableText {
 
 const escapePointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
+/** A value still to visit; its pointer is only spelled out if it turns out to be the culprit. */
+interface Pending {
+  value: unknown;
+  /** Array index or object key under `parent`; null for the root. */
+  step: string | null;
+  parent: Pending | null;
+}
+
+function pointerOf(pending: Pending): string {
+  const steps: string[] = [];
+  for (let at: Pending | null = pending; at && at.step !== null; at = at.parent) steps.push(escapePointer(at.step));
+  return steps.length === 0 ? '' : `/${steps.reverse().join('/')}`;
+}
+
 /**
  * The first string or object key in `value` (in document order) that cannot be stored, or null.
  * Iterative, with an explicit stack: its depth is the input's, and input depth is the caller's
  * choice (bodies and frames are depth-limited before parsing, but this must not rely on that).
+ * Runs on every request, so pointers are built only for the culprit.
  */
 export function findUnstorableText(value: unknown): UnstorableText | null {
-  const stack: Array<{ value: unknown; pointer: string }> = [{ value, pointer: '' }];
+  const stack: Pending[] = [{ value, step: null, parent: null }];
   while (stack.length > 0) {
-    const { value: current, pointer } = stack.pop()!;
+    const pending = stack.pop()!;
+    const current = pending.value;
     if (typeof current === 'string') {
       const message = unstorableTextReason(current);
-      if (message !== null) return { pointer, message };
+      if (message !== null) return { pointer: pointerOf(pending), message };
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
     if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) {
-        stack.push({ value: current[index], pointer: `${pointer}/${index}` });
+        const entry: unknown = current[index];
+        // Numbers, booleans and null cannot be culprits: not worth a stack entry.
+        if (entry !== null && (typeof entry === 'string' || typeof entry === 'object')) {
+          stack.push({ value: entry, step: String(index), parent: pending });
+        }
       }
       continue;
     }
-    const entries = Object.entries(current);
-    for (let index = entries.length - 1; index >= 0; index -= 1) {
-      const [key, entry] = entries[index]!;
-      const at = `${pointer}/${escapePointer(key)}`;
-      // The key is checked (as a string at the member's pointer) before the member's value.
-      stack.push({ value: entry, pointer: at }, { value: key, pointer: at });
+    const keys = Object.keys(current);
+    for (let index = keys.length - 1; index >= 0; index -= 1) {
+      const key = keys[index]!;
+      const entry: unknown = (current as Record<string, unknown>)[key];
+      if (entry !== null && (typeof entry === 'string' || typeof entry === 'object')) {
+        stack.push({ value: entry, step: key, parent: pending });
+      }
+      // The key itself (at the member's pointer), checked before the member's value.
+      stack.push({ value: key, step: key, parent: pending });
     }
   }
   return null;
