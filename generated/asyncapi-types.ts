@@ -512,7 +512,13 @@ export type Seq = number;
 /** Status a client may set for itself. */
 export type SettablePresenceStatus = "online" | "idle" | "dnd" | "invisible";
 
-/** A 64-bit time-ordered identifier as a decimal string. */
+/**
+ * A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to
+ * 9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that
+ * range out digit by digit. Any other string is not an id: in a path, query or body it is
+ * a 400 `validation_failed` naming the parameter or field, never a 404. No object has id
+ * `0`, but it is a valid bound (`after=0` pages history from the first message).
+ */
 export type Snowflake = string;
 
 export type Timestamp = string;

@@ -179,8 +179,8 @@ return errors === 0;
 }
 
 export const validateClientFrame_join = validate23;
-const schema8 = {"type":"object","additionalProperties":false,"required":["type","channel_id"],"properties":{"type":{"type":"string","const":"join"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
-const pattern0 = new RegExp("^[0-9]{1,20}$", "u");
+const schema8 = {"type":"object","additionalProperties":false,"required":["type","channel_id"],"properties":{"type":{"type":"string","const":"join"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
+const pattern0 = new RegExp("^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -245,9 +245,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate23.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate23.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate23.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -275,7 +281,7 @@ return errors === 0;
 }
 
 export const validateClientFrame_leave = validate24;
-const schema9 = {"type":"object","additionalProperties":false,"required":["type","channel_id"],"properties":{"type":{"type":"string","const":"leave"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema9 = {"type":"object","additionalProperties":false,"required":["type","channel_id"],"properties":{"type":{"type":"string","const":"leave"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -340,9 +346,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate24.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate24.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate24.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -370,7 +382,7 @@ return errors === 0;
 }
 
 export const validateClientFrame_send_message = validate25;
-const schema10 = {"type":"object","additionalProperties":false,"required":["type","channel_id","content"],"properties":{"type":{"type":"string","const":"send_message"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"content":{"type":"string","minLength":1,"maxLength":4000,"description":"1..4000 characters (Unicode code points). Leading and trailing whitespace is trimmed before\nstoring; blank (whitespace-only) content is 400.\n","examples":["Hello, world!"]},"nonce":{"type":"string","minLength":1,"maxLength":64,"description":"Client idempotency key; a retry with the same nonce returns the same message."},"reply_to_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema10 = {"type":"object","additionalProperties":false,"required":["type","channel_id","content"],"properties":{"type":{"type":"string","const":"send_message"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"content":{"type":"string","minLength":1,"maxLength":4000,"description":"1..4000 characters (Unicode code points). Leading and trailing whitespace is trimmed before\nstoring; blank (whitespace-only) content is 400.\n","examples":["Hello, world!"]},"nonce":{"type":"string","minLength":1,"maxLength":64,"description":"Client idempotency key; a retry with the same nonce returns the same message."},"reply_to_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -435,9 +447,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate25.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate25.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate25.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -510,9 +528,15 @@ let data5 = data.reply_to_id;
 const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-validate25.errors = [{instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data5) > 19){
+validate25.errors = [{instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data5)){
+validate25.errors = [{instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -543,7 +567,7 @@ return errors === 0;
 }
 
 export const validateClientFrame_typing = validate26;
-const schema11 = {"type":"object","additionalProperties":false,"required":["type","channel_id"],"properties":{"type":{"type":"string","const":"typing"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema11 = {"type":"object","additionalProperties":false,"required":["type","channel_id"],"properties":{"type":{"type":"string","const":"typing"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -608,9 +632,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate26.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate26.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate26.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -638,7 +668,7 @@ return errors === 0;
 }
 
 export const validateClientFrame_mark_read = validate27;
-const schema12 = {"type":"object","additionalProperties":false,"required":["type","channel_id","message_id"],"properties":{"type":{"type":"string","const":"mark_read"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"message_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema12 = {"type":"object","additionalProperties":false,"required":["type","channel_id","message_id"],"properties":{"type":{"type":"string","const":"mark_read"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"message_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -703,9 +733,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate27.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate27.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate27.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -724,9 +760,15 @@ let data3 = data.message_id;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
-if(!pattern0.test(data3)){
-validate27.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data3) > 19){
+validate27.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data3)){
+validate27.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -1109,9 +1151,9 @@ return errors === 0;
 }
 
 export const validateServerFrame_ready = validate31;
-const schema16 = {"type":"object","additionalProperties":false,"required":["type","user","channel_ids"],"properties":{"type":{"type":"string","const":"ready"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"user":{"$ref":"schema-User"},"channel_ids":{"type":"array","uniqueItems":true,"description":"Every channel the user is a member of (the session receives their events).","items":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}}};
-const schema17 = {"type":"object","additionalProperties":false,"required":["id","username","display_name","role","active","created_at","updated_at","last_seen_at"],"properties":{"id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"username":{"type":"string","pattern":"^[A-Za-z0-9_.-]{3,32}$","examples":["ada_l"]},"display_name":{"type":"string","minLength":1,"maxLength":64,"description":"1 to 64 characters, at least one of them visible. Control characters (Unicode Cc), line\nand paragraph separators, format characters (Cf: bidirectional embeddings, overrides and\nisolates U+202A–U+202E and U+2066–U+2069, LRM/RLM, zero-width space, BOM, soft hyphen, ...)\nand Hangul fillers are refused with a 400 `validation_failed` naming `/display_name`. Two\nformat characters are allowed where names and emoji need them: U+200C/U+200D (zero-width\nnon-joiner/joiner) between two visible characters, and tag characters in an emoji flag\nsequence (U+1F3F4, tags, U+E007F).\n","examples":["Ada Lovelace"]},"email":{"type":"string","format":"email","maxLength":254},"phone_number":{"description":"Only present for the user themself and for admins.","oneOf":[{"type":"string","pattern":"^\\+?[0-9 ()-]{5,20}$","examples":["+44 20 7946 0958"]},{"type":"null"}]},"role":{"type":"string","enum":["client","trainer","admin"]},"active":{"type":"boolean"},"created_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"updated_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"last_seen_at":{"oneOf":[{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},{"type":"null"}]}},"examples":[{"id":"7262148410531840001","username":"ada_l","display_name":"Ada","email":"ada@example.com","phone_number":null,"role":"client","active":true,"created_at":"2026-11-21T05:12:50.123Z","updated_at":"2026-11-21T05:12:50.123Z","last_seen_at":null}]};
-const func20 = Object.prototype.hasOwnProperty;
+const schema16 = {"type":"object","additionalProperties":false,"required":["type","user","channel_ids"],"properties":{"type":{"type":"string","const":"ready"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"user":{"$ref":"schema-User"},"channel_ids":{"type":"array","uniqueItems":true,"description":"Every channel the user is a member of (the session receives their events).","items":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}}};
+const schema17 = {"type":"object","additionalProperties":false,"required":["id","username","display_name","role","active","created_at","updated_at","last_seen_at"],"properties":{"id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"username":{"type":"string","pattern":"^[A-Za-z0-9_.-]{3,32}$","examples":["ada_l"]},"display_name":{"type":"string","minLength":1,"maxLength":64,"description":"1 to 64 characters, at least one of them visible. Control characters (Unicode Cc), line\nand paragraph separators, format characters (Cf: bidirectional embeddings, overrides and\nisolates U+202A–U+202E and U+2066–U+2069, LRM/RLM, zero-width space, BOM, soft hyphen, ...)\nand Hangul fillers are refused with a 400 `validation_failed` naming `/display_name`. Two\nformat characters are allowed where names and emoji need them: U+200C/U+200D (zero-width\nnon-joiner/joiner) between two visible characters, and tag characters in an emoji flag\nsequence (U+1F3F4, tags, U+E007F).\n","examples":["Ada Lovelace"]},"email":{"type":"string","format":"email","maxLength":254},"phone_number":{"description":"Only present for the user themself and for admins.","oneOf":[{"type":"string","pattern":"^\\+?[0-9 ()-]{5,20}$","examples":["+44 20 7946 0958"]},{"type":"null"}]},"role":{"type":"string","enum":["client","trainer","admin"]},"active":{"type":"boolean"},"created_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"updated_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"last_seen_at":{"oneOf":[{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},{"type":"null"}]}},"examples":[{"id":"7262148410531840001","username":"ada_l","display_name":"Ada","email":"ada@example.com","phone_number":null,"role":"client","active":true,"created_at":"2026-11-21T05:12:50.123Z","updated_at":"2026-11-21T05:12:50.123Z","last_seen_at":null}]};
+const func27 = Object.prototype.hasOwnProperty;
 const pattern10 = new RegExp("^[A-Za-z0-9_.-]{3,32}$", "u");
 const pattern11 = new RegExp("^\\+?[0-9 ()-]{5,20}$", "u");
 const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
@@ -1130,7 +1172,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func20.call(schema17.properties, key0))){
+if(!(func27.call(schema17.properties, key0))){
 validate32.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -1142,9 +1184,15 @@ let data0 = data.id;
 const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
-if(!pattern0.test(data0)){
-validate32.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data0) > 19){
+validate32.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate32.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -1589,9 +1637,15 @@ let data4 = data3[i0];
 const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data4 === "string"){
-if(!pattern0.test(data4)){
-validate31.errors = [{instancePath:instancePath+"/channel_ids/" + i0,schemaPath:"#/properties/channel_ids/items/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data4) > 19){
+validate31.errors = [{instancePath:instancePath+"/channel_ids/" + i0,schemaPath:"#/properties/channel_ids/items/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data4)){
+validate31.errors = [{instancePath:instancePath+"/channel_ids/" + i0,schemaPath:"#/properties/channel_ids/items/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -1725,7 +1779,7 @@ return errors === 0;
 
 export const validateServerFrame_ack = validate35;
 const schema19 = {"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","const":"ack"},"ref":{"type":"string","maxLength":64,"description":"Chosen by the client on any frame; echoed in the server's reply to that frame."},"message":{"$ref":"schema-Message"}}};
-const schema20 = {"type":"object","additionalProperties":false,"required":["id","channel_id","author","content","nonce","reply_to_id","created_at","edited_at"],"properties":{"id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"author":{"$ref":"schema-User"},"content":{"type":"string","minLength":1,"maxLength":4000,"description":"1..4000 characters (Unicode code points). Leading and trailing whitespace is trimmed before\nstoring; blank (whitespace-only) content is 400.\n","examples":["Hello, world!"]},"nonce":{"description":"The client nonce the message was sent with; null when none was given.","type":["string","null"],"minLength":1,"maxLength":64},"reply_to_id":{"description":"The message this one replies to (same channel); null when not a reply.","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},{"type":"null"}]},"created_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"edited_at":{"description":"When the content was last edited; null when never edited.","oneOf":[{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},{"type":"null"}]}},"examples":[{"id":"7262150123456700002","channel_id":"7262148663541760001","author":{"id":"7262148410531840002","username":"charles_b","display_name":"Charles","role":"client","active":true,"created_at":"2026-11-21T05:12:51.000Z","updated_at":"2026-11-21T05:12:51.000Z","last_seen_at":"2026-11-21T06:00:00.000Z"},"content":"Welcome, Ada!","nonce":"c0ffee-42","reply_to_id":"7262150123456700001","created_at":"2026-11-21T06:00:00.000Z","edited_at":null}]};
+const schema20 = {"type":"object","additionalProperties":false,"required":["id","channel_id","author","content","nonce","reply_to_id","created_at","edited_at"],"properties":{"id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"author":{"$ref":"schema-User"},"content":{"type":"string","minLength":1,"maxLength":4000,"description":"1..4000 characters (Unicode code points). Leading and trailing whitespace is trimmed before\nstoring; blank (whitespace-only) content is 400.\n","examples":["Hello, world!"]},"nonce":{"description":"The client nonce the message was sent with; null when none was given.","type":["string","null"],"minLength":1,"maxLength":64},"reply_to_id":{"description":"The message this one replies to (same channel); null when not a reply.","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},{"type":"null"}]},"created_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"edited_at":{"description":"When the content was last edited; null when never edited.","oneOf":[{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},{"type":"null"}]}},"examples":[{"id":"7262150123456700002","channel_id":"7262148663541760001","author":{"id":"7262148410531840002","username":"charles_b","display_name":"Charles","role":"client","active":true,"created_at":"2026-11-21T05:12:51.000Z","updated_at":"2026-11-21T05:12:51.000Z","last_seen_at":"2026-11-21T06:00:00.000Z"},"content":"Welcome, Ada!","nonce":"c0ffee-42","reply_to_id":"7262150123456700001","created_at":"2026-11-21T06:00:00.000Z","edited_at":null}]};
 
 function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1752,9 +1806,15 @@ let data0 = data.id;
 const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
-if(!pattern0.test(data0)){
-validate36.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data0) > 19){
+validate36.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate36.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -1773,9 +1833,15 @@ let data1 = data.channel_id;
 const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
-if(!pattern0.test(data1)){
-validate36.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data1) > 19){
+validate36.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate36.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -1864,8 +1930,8 @@ let passing0 = null;
 const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err0 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(func2(data5) > 19){
+const err0 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1874,14 +1940,26 @@ vErrors.push(err0);
 }
 errors++;
 }
-}
 else {
-const err1 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern0.test(data5)){
+const err1 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""};
 if(vErrors === null){
 vErrors = [err1];
 }
 else {
 vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
 }
 errors++;
 }
@@ -1893,12 +1971,12 @@ passing0 = 0;
 }
 const _errs15 = errors;
 if(data5 !== null){
-const err2 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err3 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err2];
+vErrors = [err3];
 }
 else {
-vErrors.push(err2);
+vErrors.push(err3);
 }
 errors++;
 }
@@ -1914,12 +1992,12 @@ passing0 = 1;
 }
 }
 if(!valid1){
-const err3 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err4 = {instancePath:instancePath+"/reply_to_id",schemaPath:"#/properties/reply_to_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err3];
+vErrors = [err4];
 }
 else {
-vErrors.push(err3);
+vErrors.push(err4);
 }
 errors++;
 validate36.errors = vErrors;
@@ -1976,23 +2054,23 @@ if(errors === _errs21){
 if(errors === _errs21){
 if(typeof data7 === "string"){
 if(!(formats2.validate(data7))){
-const err4 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/0/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/0/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
 }
 errors++;
 }
@@ -2005,12 +2083,12 @@ passing1 = 0;
 }
 const _errs23 = errors;
 if(data7 !== null){
-const err6 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err7 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err6];
+vErrors = [err7];
 }
 else {
-vErrors.push(err6);
+vErrors.push(err7);
 }
 errors++;
 }
@@ -2026,12 +2104,12 @@ passing1 = 1;
 }
 }
 if(!valid2){
-const err7 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err8 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err8];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err8);
 }
 errors++;
 validate36.errors = vErrors;
@@ -2532,7 +2610,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_message_deleted = validate44;
-const schema24 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","message_id"],"properties":{"type":{"type":"string","const":"message_deleted"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"message_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema24 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","message_id"],"properties":{"type":{"type":"string","const":"message_deleted"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"message_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2597,9 +2675,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate44.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate44.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate44.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -2618,9 +2702,15 @@ let data3 = data.message_id;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
-if(!pattern0.test(data3)){
-validate44.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data3) > 19){
+validate44.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data3)){
+validate44.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -2649,7 +2739,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_typing_started = validate45;
-const schema25 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user_id","at"],"properties":{"type":{"type":"string","const":"typing_started"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]}}};
+const schema25 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user_id","at"],"properties":{"type":{"type":"string","const":"typing_started"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]}}};
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2714,9 +2804,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate45.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate45.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate45.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -2735,9 +2831,15 @@ let data3 = data.user_id;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
-if(!pattern0.test(data3)){
-validate45.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data3) > 19){
+validate45.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data3)){
+validate45.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -2790,7 +2892,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_presence_updated = validate46;
-const schema26 = {"type":"object","additionalProperties":false,"required":["type","seq","user_id","status","last_seen_at"],"properties":{"type":{"type":"string","const":"presence_updated"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"status":{"type":"string","enum":["online","idle","dnd","offline"],"description":"Status as others see it (`invisible` users appear `offline`)."},"last_seen_at":{"description":"When the user was last connected (null if never).","oneOf":[{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},{"type":"null"}]}}};
+const schema26 = {"type":"object","additionalProperties":false,"required":["type","seq","user_id","status","last_seen_at"],"properties":{"type":{"type":"string","const":"presence_updated"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"status":{"type":"string","enum":["online","idle","dnd","offline"],"description":"Status as others see it (`invisible` users appear `offline`)."},"last_seen_at":{"description":"When the user was last connected (null if never).","oneOf":[{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},{"type":"null"}]}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2855,9 +2957,15 @@ let data2 = data.user_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate46.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate46.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate46.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -2993,7 +3101,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_read_receipt = validate47;
-const schema27 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user_id","message_id"],"properties":{"type":{"type":"string","const":"read_receipt"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"message_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema27 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user_id","message_id"],"properties":{"type":{"type":"string","const":"read_receipt"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"message_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3058,9 +3166,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate47.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate47.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate47.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3079,9 +3193,15 @@ let data3 = data.user_id;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
-if(!pattern0.test(data3)){
-validate47.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data3) > 19){
+validate47.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data3)){
+validate47.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3100,9 +3220,15 @@ let data4 = data.message_id;
 const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
-if(!pattern0.test(data4)){
-validate47.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data4) > 19){
+validate47.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data4)){
+validate47.errors = [{instancePath:instancePath+"/message_id",schemaPath:"#/properties/message_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3132,7 +3258,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_member_joined = validate48;
-const schema28 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user"],"properties":{"type":{"type":"string","const":"member_joined"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"user":{"$ref":"schema-User"}}};
+const schema28 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user"],"properties":{"type":{"type":"string","const":"member_joined"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"user":{"$ref":"schema-User"}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3197,9 +3323,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate48.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate48.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate48.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3240,7 +3372,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_member_left = validate50;
-const schema29 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user_id"],"properties":{"type":{"type":"string","const":"member_left"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema29 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id","user_id"],"properties":{"type":{"type":"string","const":"member_left"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"user_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3305,9 +3437,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate50.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate50.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate50.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3326,9 +3464,15 @@ let data3 = data.user_id;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
-if(!pattern0.test(data3)){
-validate50.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data3) > 19){
+validate50.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data3)){
+validate50.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3358,7 +3502,8 @@ return errors === 0;
 
 export const validateServerFrame_channel_created = validate51;
 const schema30 = {"type":"object","additionalProperties":false,"required":["type","seq","channel"],"properties":{"type":{"type":"string","const":"channel_created"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel":{"$ref":"schema-Channel"}}};
-const schema31 = {"type":"object","additionalProperties":false,"description":"A room, a direct message or a guild text channel.\n\n**Who sees a channel**: a public room, every user; a private room, its members; a DM, its two\nparticipants; a guild text channel, guild members with VIEW_CHANNEL there. Anyone else gets\n404, whether or not it exists. Reading history, sending, typing and marking read need\nmembership (room or DM member; for guild channels VIEW_CHANNEL to read and SEND_MESSAGES to\nsend): a user who sees a public room without being a member gets 403 for those.\n","required":["id","type","name","description","visibility","guild_id","owner_id","member_count","created_at","updated_at","last_message_id"],"properties":{"id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"type":{"type":"string","description":"`room`: a standalone group channel (public or private). `dm`: a direct message between two\nusers. `guild_text`: a text channel of a guild.\n","enum":["room","dm","guild_text"]},"name":{"description":"Null for DMs.","oneOf":[{"type":"string","minLength":1,"maxLength":100,"description":"Trimmed by the server; a name that is blank after trimming is 400.","examples":["general"]},{"type":"null"}]},"description":{"oneOf":[{"type":"string","maxLength":1024,"examples":["Anything goes."]},{"type":"null"}]},"visibility":{"description":"Rooms only; null for DMs and guild text channels.","oneOf":[{"type":"string","description":"Rooms only. `public`: listed by `GET /api/v1/channels`, visible to every user, and anyone may\njoin. `private`: visible to its members only; members add others.\n","enum":["public","private"]},{"type":"null"}]},"guild_id":{"description":"The guild of a guild text channel; null otherwise.","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},{"type":"null"}]},"owner_id":{"description":"The owner of a room (its creator, until they leave); null for DMs, guild text channels and\nthe default `general` room.\n","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},{"type":"null"}]},"recipients":{"type":"array","description":"DMs only (absent otherwise); the two participants.","minItems":2,"maxItems":2,"items":{"$ref":"schema-User"}},"permission_overwrites":{"type":"array","description":"Guild text channels only (absent otherwise).","maxItems":250,"items":{"type":"object","additionalProperties":false,"description":"A channel-level adjustment of one role's permissions (guild text channels only). Only\nVIEW_CHANNEL, SEND_MESSAGES and MANAGE_MESSAGES (values up to `7`) may appear; other bits are\n400. At most one overwrite per role, and only roles of the channel's guild.\n","required":["role_id","allow","deny"],"properties":{"role_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"allow":{"type":"string","pattern":"^[0-9]{1,20}$","description":"A permission bitset as a decimal string (a string so that every client reads it exactly).\n\n| bit | value | name | grants |\n|---|---|---|---|\n| 0 | 1 | VIEW_CHANNEL | see a guild text channel, read its history, find its messages in search |\n| 1 | 2 | SEND_MESSAGES | send messages and typing in a guild text channel |\n| 2 | 4 | MANAGE_MESSAGES | delete other members' messages |\n| 3 | 8 | MANAGE_CHANNELS | create, update and delete guild text channels and their overwrites |\n| 4 | 16 | KICK_MEMBERS | remove members from the guild |\n| 5 | 32 | BAN_MEMBERS | ban, unban, list bans |\n| 6 | 64 | MANAGE_ROLES | create, update, delete, assign and remove roles |\n| 7 | 128 | MANAGE_GUILD | update the guild |\n| 8 | 256 | ADMINISTRATOR | every permission, in every channel (overwrites do not apply) |\n\nAny other bit is 400 (the largest valid value is `511`).\n\n**Effective permissions** of a member (one pure function): the guild owner has all (`511`).\nOtherwise the base is the OR of the default `@everyone` role and the member's roles; with\nADMINISTRATOR the result is all. In a channel, its overwrites then apply in order: the\n`@everyone` role's overwrite (remove `deny`, add `allow`), then the member's other roles'\noverwrites together (remove the OR of their `deny`, add the OR of their `allow`). A member\nwithout VIEW_CHANNEL in a channel cannot see it (404).\n\n**Hierarchy**: a member's rank is the highest `position` among their roles (0 with none). Except\nfor the owner, a caller may only update, delete, assign or remove roles whose position is below\ntheir rank, may only move a role below their rank, may only grant (in roles or overwrites)\npermissions they have themself, and may only kick or ban members whose rank is below theirs.\n","examples":["3"]},"deny":{"type":"string","pattern":"^[0-9]{1,20}$","description":"A permission bitset as a decimal string (a string so that every client reads it exactly).\n\n| bit | value | name | grants |\n|---|---|---|---|\n| 0 | 1 | VIEW_CHANNEL | see a guild text channel, read its history, find its messages in search |\n| 1 | 2 | SEND_MESSAGES | send messages and typing in a guild text channel |\n| 2 | 4 | MANAGE_MESSAGES | delete other members' messages |\n| 3 | 8 | MANAGE_CHANNELS | create, update and delete guild text channels and their overwrites |\n| 4 | 16 | KICK_MEMBERS | remove members from the guild |\n| 5 | 32 | BAN_MEMBERS | ban, unban, list bans |\n| 6 | 64 | MANAGE_ROLES | create, update, delete, assign and remove roles |\n| 7 | 128 | MANAGE_GUILD | update the guild |\n| 8 | 256 | ADMINISTRATOR | every permission, in every channel (overwrites do not apply) |\n\nAny other bit is 400 (the largest valid value is `511`).\n\n**Effective permissions** of a member (one pure function): the guild owner has all (`511`).\nOtherwise the base is the OR of the default `@everyone` role and the member's roles; with\nADMINISTRATOR the result is all. In a channel, its overwrites then apply in order: the\n`@everyone` role's overwrite (remove `deny`, add `allow`), then the member's other roles'\noverwrites together (remove the OR of their `deny`, add the OR of their `allow`). A member\nwithout VIEW_CHANNEL in a channel cannot see it (404).\n\n**Hierarchy**: a member's rank is the highest `position` among their roles (0 with none). Except\nfor the owner, a caller may only update, delete, assign or remove roles whose position is below\ntheir rank, may only move a role below their rank, may only grant (in roles or overwrites)\npermissions they have themself, and may only kick or ban members whose rank is below theirs.\n","examples":["3"]}},"examples":[{"role_id":"7262149012345600003","allow":"0","deny":"1"}]}},"member_count":{"type":"integer","minimum":0,"description":"Members of a room or DM; for a guild text channel, the guild's member count."},"created_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"updated_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"last_message_id":{"description":"The newest message not deleted; null when there is none.","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},{"type":"null"}]}},"examples":[{"id":"7262148663541760001","type":"room","name":"general","description":"Everyone is here.","visibility":"public","guild_id":null,"owner_id":null,"member_count":42,"created_at":"2026-11-21T05:12:50.123Z","updated_at":"2026-11-21T05:12:50.123Z","last_message_id":"7262150123456700002"},{"id":"7262148663541760002","type":"dm","name":null,"description":null,"visibility":null,"guild_id":null,"owner_id":null,"recipients":[{"id":"7262148410531840001","username":"ada_l","display_name":"Ada","role":"client","active":true,"created_at":"2026-11-21T05:12:50.123Z","updated_at":"2026-11-21T05:12:50.123Z","last_seen_at":null},{"id":"7262148410531840002","username":"charles_b","display_name":"Charles","role":"client","active":true,"created_at":"2026-11-21T05:12:51.000Z","updated_at":"2026-11-21T05:12:51.000Z","last_seen_at":"2026-11-21T06:00:00.000Z"}],"member_count":2,"created_at":"2026-11-21T05:20:00.000Z","updated_at":"2026-11-21T05:20:00.000Z","last_message_id":null}]};
+const schema31 = {"type":"object","additionalProperties":false,"description":"A room, a direct message or a guild text channel.\n\n**Who sees a channel**: a public room, every user; a private room, its members; a DM, its two\nparticipants; a guild text channel, guild members with VIEW_CHANNEL there. Anyone else gets\n404, whether or not it exists. Reading history, sending, typing and marking read need\nmembership (room or DM member; for guild channels VIEW_CHANNEL to read and SEND_MESSAGES to\nsend): a user who sees a public room without being a member gets 403 for those.\n","required":["id","type","name","description","visibility","guild_id","owner_id","member_count","created_at","updated_at","last_message_id"],"properties":{"id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"type":{"type":"string","description":"`room`: a standalone group channel (public or private). `dm`: a direct message between two\nusers. `guild_text`: a text channel of a guild.\n","enum":["room","dm","guild_text"]},"name":{"description":"Null for DMs.","oneOf":[{"type":"string","minLength":1,"maxLength":100,"description":"Trimmed by the server; a name that is blank after trimming is 400.","examples":["general"]},{"type":"null"}]},"description":{"oneOf":[{"type":"string","maxLength":1024,"examples":["Anything goes."]},{"type":"null"}]},"visibility":{"description":"Rooms only; null for DMs and guild text channels.","oneOf":[{"type":"string","description":"Rooms only. `public`: listed by `GET /api/v1/channels`, visible to every user, and anyone may\njoin. `private`: visible to its members only; members add others.\n","enum":["public","private"]},{"type":"null"}]},"guild_id":{"description":"The guild of a guild text channel; null otherwise.","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},{"type":"null"}]},"owner_id":{"description":"The owner of a room (its creator, until they leave); null for DMs, guild text channels and\nthe default `general` room.\n","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},{"type":"null"}]},"recipients":{"type":"array","description":"DMs only (absent otherwise); the two participants.","minItems":2,"maxItems":2,"items":{"$ref":"schema-User"}},"permission_overwrites":{"type":"array","description":"Guild text channels only (absent otherwise).","maxItems":250,"items":{"type":"object","additionalProperties":false,"description":"A channel-level adjustment of one role's permissions (guild text channels only). Only\nVIEW_CHANNEL, SEND_MESSAGES and MANAGE_MESSAGES (values up to `7`) may appear; other bits are\n400. At most one overwrite per role, and only roles of the channel's guild.\n","required":["role_id","allow","deny"],"properties":{"role_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"allow":{"type":"string","pattern":"^[0-9]{1,20}$","description":"A permission bitset as a decimal string (a string so that every client reads it exactly).\n\n| bit | value | name | grants |\n|---|---|---|---|\n| 0 | 1 | VIEW_CHANNEL | see a guild text channel, read its history, find its messages in search |\n| 1 | 2 | SEND_MESSAGES | send messages and typing in a guild text channel |\n| 2 | 4 | MANAGE_MESSAGES | delete other members' messages |\n| 3 | 8 | MANAGE_CHANNELS | create, update and delete guild text channels and their overwrites |\n| 4 | 16 | KICK_MEMBERS | remove members from the guild |\n| 5 | 32 | BAN_MEMBERS | ban, unban, list bans |\n| 6 | 64 | MANAGE_ROLES | create, update, delete, assign and remove roles |\n| 7 | 128 | MANAGE_GUILD | update the guild |\n| 8 | 256 | ADMINISTRATOR | every permission, in every channel (overwrites do not apply) |\n\nAny other bit is 400 (the largest valid value is `511`).\n\n**Effective permissions** of a member (one pure function): the guild owner has all (`511`).\nOtherwise the base is the OR of the default `@everyone` role and the member's roles; with\nADMINISTRATOR the result is all. In a channel, its overwrites then apply in order: the\n`@everyone` role's overwrite (remove `deny`, add `allow`), then the member's other roles'\noverwrites together (remove the OR of their `deny`, add the OR of their `allow`). A member\nwithout VIEW_CHANNEL in a channel cannot see it (404).\n\n**Hierarchy**: a member's rank is the highest `position` among their roles (0 with none). Except\nfor the owner, a caller may only update, delete, assign or remove roles whose position is below\ntheir rank, may only move a role below their rank, may only grant (in roles or overwrites)\npermissions they have themself, and may only kick or ban members whose rank is below theirs.\n","examples":["3"]},"deny":{"type":"string","pattern":"^[0-9]{1,20}$","description":"A permission bitset as a decimal string (a string so that every client reads it exactly).\n\n| bit | value | name | grants |\n|---|---|---|---|\n| 0 | 1 | VIEW_CHANNEL | see a guild text channel, read its history, find its messages in search |\n| 1 | 2 | SEND_MESSAGES | send messages and typing in a guild text channel |\n| 2 | 4 | MANAGE_MESSAGES | delete other members' messages |\n| 3 | 8 | MANAGE_CHANNELS | create, update and delete guild text channels and their overwrites |\n| 4 | 16 | KICK_MEMBERS | remove members from the guild |\n| 5 | 32 | BAN_MEMBERS | ban, unban, list bans |\n| 6 | 64 | MANAGE_ROLES | create, update, delete, assign and remove roles |\n| 7 | 128 | MANAGE_GUILD | update the guild |\n| 8 | 256 | ADMINISTRATOR | every permission, in every channel (overwrites do not apply) |\n\nAny other bit is 400 (the largest valid value is `511`).\n\n**Effective permissions** of a member (one pure function): the guild owner has all (`511`).\nOtherwise the base is the OR of the default `@everyone` role and the member's roles; with\nADMINISTRATOR the result is all. In a channel, its overwrites then apply in order: the\n`@everyone` role's overwrite (remove `deny`, add `allow`), then the member's other roles'\noverwrites together (remove the OR of their `deny`, add the OR of their `allow`). A member\nwithout VIEW_CHANNEL in a channel cannot see it (404).\n\n**Hierarchy**: a member's rank is the highest `position` among their roles (0 with none). Except\nfor the owner, a caller may only update, delete, assign or remove roles whose position is below\ntheir rank, may only move a role below their rank, may only grant (in roles or overwrites)\npermissions they have themself, and may only kick or ban members whose rank is below theirs.\n","examples":["3"]}},"examples":[{"role_id":"7262149012345600003","allow":"0","deny":"1"}]}},"member_count":{"type":"integer","minimum":0,"description":"Members of a room or DM; for a guild text channel, the guild's member count."},"created_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"updated_at":{"type":"string","format":"date-time","examples":["2026-11-21T05:12:50.123Z"]},"last_message_id":{"description":"The newest message not deleted; null when there is none.","oneOf":[{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},{"type":"null"}]}},"examples":[{"id":"7262148663541760001","type":"room","name":"general","description":"Everyone is here.","visibility":"public","guild_id":null,"owner_id":null,"member_count":42,"created_at":"2026-11-21T05:12:50.123Z","updated_at":"2026-11-21T05:12:50.123Z","last_message_id":"7262150123456700002"},{"id":"7262148663541760002","type":"dm","name":null,"description":null,"visibility":null,"guild_id":null,"owner_id":null,"recipients":[{"id":"7262148410531840001","username":"ada_l","display_name":"Ada","role":"client","active":true,"created_at":"2026-11-21T05:12:50.123Z","updated_at":"2026-11-21T05:12:50.123Z","last_seen_at":null},{"id":"7262148410531840002","username":"charles_b","display_name":"Charles","role":"client","active":true,"created_at":"2026-11-21T05:12:51.000Z","updated_at":"2026-11-21T05:12:51.000Z","last_seen_at":"2026-11-21T06:00:00.000Z"}],"member_count":2,"created_at":"2026-11-21T05:20:00.000Z","updated_at":"2026-11-21T05:20:00.000Z","last_message_id":null}]};
+const pattern31 = new RegExp("^[0-9]{1,20}$", "u");
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3373,7 +3518,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func20.call(schema31.properties, key0))){
+if(!(func27.call(schema31.properties, key0))){
 validate52.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -3385,9 +3530,15 @@ let data0 = data.id;
 const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
-if(!pattern0.test(data0)){
-validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data0) > 19){
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data0)){
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3696,8 +3847,8 @@ let passing3 = null;
 const _errs26 = errors;
 if(errors === _errs26){
 if(typeof data5 === "string"){
-if(!pattern0.test(data5)){
-const err13 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(func2(data5) > 19){
+const err13 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3706,14 +3857,26 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
 else {
-const err14 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern0.test(data5)){
+const err14 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""};
 if(vErrors === null){
 vErrors = [err14];
 }
 else {
 vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
 }
 errors++;
 }
@@ -3725,12 +3888,12 @@ passing3 = 0;
 }
 const _errs28 = errors;
 if(data5 !== null){
-const err15 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err16 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err15];
+vErrors = [err16];
 }
 else {
-vErrors.push(err15);
+vErrors.push(err16);
 }
 errors++;
 }
@@ -3746,12 +3909,12 @@ passing3 = 1;
 }
 }
 if(!valid4){
-const err16 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing3},message:"must match exactly one schema in oneOf"};
+const err17 = {instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing3},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err16];
+vErrors = [err17];
 }
 else {
-vErrors.push(err16);
+vErrors.push(err17);
 }
 errors++;
 validate52.errors = vErrors;
@@ -3783,24 +3946,36 @@ let passing4 = null;
 const _errs32 = errors;
 if(errors === _errs32){
 if(typeof data6 === "string"){
-if(!pattern0.test(data6)){
-const err17 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data6) > 19){
+const err18 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+else {
+if(!pattern0.test(data6)){
+const err19 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -3812,12 +3987,12 @@ passing4 = 0;
 }
 const _errs34 = errors;
 if(data6 !== null){
-const err19 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err21 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err19];
+vErrors = [err21];
 }
 else {
-vErrors.push(err19);
+vErrors.push(err21);
 }
 errors++;
 }
@@ -3833,12 +4008,12 @@ passing4 = 1;
 }
 }
 if(!valid5){
-const err20 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing4},message:"must match exactly one schema in oneOf"};
+const err22 = {instancePath:instancePath+"/owner_id",schemaPath:"#/properties/owner_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing4},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err22];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err22);
 }
 errors++;
 validate52.errors = vErrors;
@@ -3940,9 +4115,15 @@ let data11 = data10.role_id;
 const _errs44 = errors;
 if(errors === _errs44){
 if(typeof data11 === "string"){
-if(!pattern0.test(data11)){
-validate52.errors = [{instancePath:instancePath+"/permission_overwrites/" + i1+"/role_id",schemaPath:"#/properties/permission_overwrites/items/properties/role_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data11) > 19){
+validate52.errors = [{instancePath:instancePath+"/permission_overwrites/" + i1+"/role_id",schemaPath:"#/properties/permission_overwrites/items/properties/role_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data11)){
+validate52.errors = [{instancePath:instancePath+"/permission_overwrites/" + i1+"/role_id",schemaPath:"#/properties/permission_overwrites/items/properties/role_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -3961,7 +4142,7 @@ let data12 = data10.allow;
 const _errs46 = errors;
 if(errors === _errs46){
 if(typeof data12 === "string"){
-if(!pattern0.test(data12)){
+if(!pattern31.test(data12)){
 validate52.errors = [{instancePath:instancePath+"/permission_overwrites/" + i1+"/allow",schemaPath:"#/properties/permission_overwrites/items/properties/allow/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
 return false;
 }
@@ -3982,7 +4163,7 @@ let data13 = data10.deny;
 const _errs48 = errors;
 if(errors === _errs48){
 if(typeof data13 === "string"){
-if(!pattern0.test(data13)){
+if(!pattern31.test(data13)){
 validate52.errors = [{instancePath:instancePath+"/permission_overwrites/" + i1+"/deny",schemaPath:"#/properties/permission_overwrites/items/properties/deny/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
 return false;
 }
@@ -4101,24 +4282,36 @@ let passing5 = null;
 const _errs58 = errors;
 if(errors === _errs58){
 if(typeof data17 === "string"){
-if(!pattern0.test(data17)){
-const err21 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""};
+if(func2(data17) > 19){
+const err23 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"};
 if(vErrors === null){
-vErrors = [err21];
+vErrors = [err23];
 }
 else {
-vErrors.push(err21);
+vErrors.push(err23);
+}
+errors++;
+}
+else {
+if(!pattern0.test(data17)){
+const err24 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err22];
 }
 else {
-vErrors.push(err22);
+const err25 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
 }
 errors++;
 }
@@ -4130,12 +4323,12 @@ passing5 = 0;
 }
 const _errs60 = errors;
 if(data17 !== null){
-const err23 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const err26 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err23];
+vErrors = [err26];
 }
 else {
-vErrors.push(err23);
+vErrors.push(err26);
 }
 errors++;
 }
@@ -4151,12 +4344,12 @@ passing5 = 1;
 }
 }
 if(!valid9){
-const err24 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing5},message:"must match exactly one schema in oneOf"};
+const err27 = {instancePath:instancePath+"/last_message_id",schemaPath:"#/properties/last_message_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing5},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err24];
+vErrors = [err27];
 }
 else {
-vErrors.push(err24);
+vErrors.push(err27);
 }
 errors++;
 validate52.errors = vErrors;
@@ -4373,7 +4566,7 @@ return errors === 0;
 }
 
 export const validateServerFrame_channel_deleted = validate57;
-const schema33 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id"],"properties":{"type":{"type":"string","const":"channel_deleted"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]},"guild_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string.","pattern":"^[0-9]{1,20}$","examples":["7262148410531840001"]}}};
+const schema33 = {"type":"object","additionalProperties":false,"required":["type","seq","channel_id"],"properties":{"type":{"type":"string","const":"channel_deleted"},"seq":{"type":"integer","minimum":1,"description":"Per-session event sequence number, starting at 1 and increasing by 1 per event."},"channel_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]},"guild_id":{"type":"string","description":"A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to\n9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that\nrange out digit by digit. Any other string is not an id: in a path, query or body it is\na 400 `validation_failed` naming the parameter or field, never a 404. No object has id\n`0`, but it is a valid bound (`after=0` pages history from the first message).\n","maxLength":19,"pattern":"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$","examples":["7262148410531840001"]}}};
 
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4438,9 +4631,15 @@ let data2 = data.channel_id;
 const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
-validate57.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data2) > 19){
+validate57.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data2)){
+validate57.errors = [{instancePath:instancePath+"/channel_id",schemaPath:"#/properties/channel_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {
@@ -4459,9 +4658,15 @@ let data3 = data.guild_id;
 const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
-if(!pattern0.test(data3)){
-validate57.errors = [{instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,20}$"},message:"must match pattern \""+"^[0-9]{1,20}$"+"\""}];
+if(func2(data3) > 19){
+validate57.errors = [{instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/maxLength",keyword:"maxLength",params:{limit: 19},message:"must NOT have more than 19 characters"}];
 return false;
+}
+else {
+if(!pattern0.test(data3)){
+validate57.errors = [{instancePath:instancePath+"/guild_id",schemaPath:"#/properties/guild_id/pattern",keyword:"pattern",params:{pattern: "^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"},message:"must match pattern \""+"^(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)$"+"\""}];
+return false;
+}
 }
 }
 else {

@@ -25,6 +25,8 @@ import { SessionCache } from './auth/session-cache.ts';
 import authCachePlugin from './plugins/auth-cache-plugin.ts';
 import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
+import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.ts';
+import jsonBodyPlugin from './plugins/json-body-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
 import rateLimitPlugin from './plugins/rate-limit-plugin.ts';
 import { resolveBudgets } from './domain/rate-limit-budgets.ts';
@@ -139,6 +141,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
     pluginTimeout: 120_000,
     requestIdHeader: false,
+    // Errors Fastify and Node would answer in their own JSON become problem details too.
+    frameworkErrors,
+    clientErrorHandler,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -161,6 +166,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
 
   await app.register(errorsPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(securityPlugin, { config });
   // One limiter for REST and the gateway: an operation and a frame naming one budget share it.
   const rateLimiter = new RateLimiter({

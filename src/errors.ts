@@ -18,10 +18,14 @@ export const problemCodes = {
   not_found: { status: 404, title: 'Not Found', gateway: 'not_found' },
   // Only HTTP has methods: never raised on the gateway.
   method_not_allowed: { status: 405, title: 'Method Not Allowed', gateway: 'internal_error' },
+  // Answered by the HTTP layer before any operation runs: never raised on the gateway.
+  request_timeout: { status: 408, title: 'Request Timeout', gateway: 'internal_error' },
   conflict: { status: 409, title: 'Conflict', gateway: 'conflict' },
   payload_too_large: { status: 413, title: 'Payload Too Large', gateway: 'validation_failed' },
   unsupported_media_type: { status: 415, title: 'Unsupported Media Type', gateway: 'validation_failed' },
   rate_limited: { status: 429, title: 'Too Many Requests', gateway: 'rate_limited' },
+  // Answered by the HTTP layer before any operation runs: never raised on the gateway.
+  header_fields_too_large: { status: 431, title: 'Request Header Fields Too Large', gateway: 'internal_error' },
   internal_error: { status: 500, title: 'Internal Server Error', gateway: 'internal_error' },
   service_unavailable: { status: 503, title: 'Service Unavailable', gateway: 'internal_error' },
 } as const satisfies Record<string, { status: number; title: string; gateway: ErrorCode }>;

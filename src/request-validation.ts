@@ -1,15 +1,16 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
-import { findNulCharacter, NUL_CHARACTER_MESSAGE } from './domain/nul-character.ts';
+import { findUnstorableText } from './domain/storable-text.ts';
 
 /**
  * Request validation from the OpenAPI schemas, with two rules Fastify's defaults break:
  * - unknown fields are rejected (400), never silently dropped (no mass assignment);
  * - JSON bodies are never type-coerced (`{"content": 42}` is a 400, not the string "42"),
  *   while path, query and header values (always strings on the wire) are coerced to the schema.
- * One rule JSON Schema cannot say for every string at once: no U+0000 anywhere (PostgreSQL text
- * cannot store it), a 400 naming the field.
+ * One rule JSON Schema cannot say for every string at once: every string and key must be one
+ * PostgreSQL can store as sent (no U+0000, no lone surrogate; src/domain/storable-text.ts), a 400
+ * naming the field. It runs before the schema, so it also covers fields the schema would refuse.
  */
 const shared: Options = {
   removeAdditional: false,
@@ -34,17 +35,19 @@ export function requestValidatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema as object);
     if (httpPart === 'headers') return validate;
-    const validateWithoutNul = (data: unknown): boolean => {
-      const pointer = findNulCharacter(data);
-      if (pointer !== null) {
-        validateWithoutNul.errors = [{ instancePath: pointer, schemaPath: '#', keyword: 'nul', params: {}, message: NUL_CHARACTER_MESSAGE }];
+    const validateStorable = (data: unknown): boolean => {
+      const unstorable = findUnstorableText(data);
+      if (unstorable !== null) {
+        validateStorable.errors = [
+          { instancePath: unstorable.pointer, schemaPath: '#', keyword: 'storable', params: {}, message: unstorable.message },
+        ];
         return false;
       }
       const valid = validate(data) as boolean;
-      validateWithoutNul.errors = validate.errors ?? null;
+      validateStorable.errors = validate.errors ?? null;
       return valid;
     };
-    validateWithoutNul.errors = null as typeof validate.errors;
-    return validateWithoutNul;
+    validateStorable.errors = null as typeof validate.errors;
+    return validateStorable;
   };
 }

@@ -1,3 +1,5 @@
+import { isSnowflake } from './snowflake.ts';
+
 /**
  * Opaque keyset-pagination cursors: base64url JSON of the last row's sort key, versioned so the
  * format can change without misreading old cursors. Decoding failures are a caller's 400.
@@ -17,7 +19,8 @@ export function decodeCursor<K extends string>(cursor: string, fields: readonly 
   const result = {} as Record<K, string>;
   for (const field of fields) {
     const value = (parsed as Record<string, unknown>)[field];
-    if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) return undefined;
+    // Every key field is an id: one out of the bigint range would fail the query (a 500).
+    if (!isSnowflake(value)) return undefined;
     result[field] = value;
   }
   return result;

@@ -2,11 +2,12 @@ import type { RawData, WebSocket } from 'ws';
 import type { ClientFrame, ErrorCode, ServerFrame } from '../../generated/asyncapi-types.ts';
 import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
 import { fieldErrors } from '../plugins/errors-plugin.ts';
-import { findNulCharacter, NUL_CHARACTER_MESSAGE } from '../domain/nul-character.ts';
 import { gatewayErrorCode, ProblemError, type FieldError } from '../errors.ts';
 import { outboundVerdict } from '../domain/outbound-budget.ts';
 import { frameBudgets } from '../domain/rate-limit-budgets.ts';
 import { rateLimitedDetail } from '../rate-limits/rate-limiter.ts';
+import { exceedsJsonDepth } from '../domain/json-depth.ts';
+import { findUnstorableText } from '../domain/storable-text.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
 import type { Gateway } from './gateway.ts';
@@ -258,9 +259,16 @@ export class GatewayConnection implements SessionSink {
       this.close(CloseCode.invalidPayload, isBinary ? 'binary frames are not accepted' : 'frame too large');
       return;
     }
+    const text = bytes.toString('utf8');
+    // Before parsing: nothing after JSON.parse may face unbounded nesting (src/domain/json-depth.ts).
+    if (exceedsJsonDepth(text)) {
+      this.gateway.metrics.frameIn('invalid');
+      this.close(CloseCode.invalidPayload, 'frame nested too deep');
+      return;
+    }
     let frame: unknown;
     try {
-      frame = JSON.parse(bytes.toString('utf8'));
+      frame = JSON.parse(text);
     } catch {
       this.gateway.metrics.frameIn('invalid');
       this.close(CloseCode.invalidPayload, 'invalid JSON');
@@ -288,10 +296,10 @@ export class GatewayConnection implements SessionSink {
       );
       return;
     }
-    const nul = findNulCharacter(frame);
-    if (nul !== null) {
+    const unstorable = findUnstorableText(frame);
+    if (unstorable !== null) {
       this.#error('validation_failed', `The ${type} frame is invalid.`, (frame as { ref?: unknown }).ref, [
-        { field: nul, message: NUL_CHARACTER_MESSAGE },
+        { field: unstorable.pointer, message: unstorable.message },
       ]);
       return;
     }
