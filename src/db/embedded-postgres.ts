@@ -44,7 +44,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   let watchdog: PostmasterWatchdog | undefined;
   try {
     const password = await readOrCreateSecret(path.join(dataDir, 'pg-password'));
-    const settings = { listen_addresses: '127.0.0.1', max_connections: '300', ...options.settings };
+    // No Unix-domain socket: Parley connects over TCP only, and the socket's lock file
+    // (/tmp/.s.PGSQL.<port>.lock, outside the data folder) names the postmaster's PID. After a crash
+    // that PID can stay a zombie for a while (PID 1 of a container may never reap it), and
+    // PostgreSQL takes a zombie for a live postmaster: the next start failed on that lock file.
+    const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', ...options.settings };
     const cluster = new EmbeddedPostgres({
       databaseDir: clusterDir,
       port: options.port,

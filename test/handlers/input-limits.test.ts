@@ -51,29 +51,30 @@ t.test('ids outside the bigint range are a 400 naming the field, everywhere', as
   const token = ada.token;
 
   const cases = [
-    ['GET', `/api/v1/channels/${OVER_MAX}`, undefined, 'params:/channel_id'],
-    ['GET', `/api/v1/users/${FAR_OVER}`, undefined, 'params:/user_id'],
-    ['GET', `/api/v1/guilds/${OVER_MAX}`, undefined, 'params:/guild_id'],
-    ['DELETE', `/api/v1/auth/sessions/${OVER_MAX}`, undefined, 'params:/session_id'],
-    ['GET', `/api/v1/channels/${room.id}/messages/${OVER_MAX}`, undefined, 'params:/message_id'],
-    ['PUT', `/api/v1/channels/${room.id}/members/${OVER_MAX}`, undefined, 'params:/user_id'],
-    ['GET', `/api/v1/channels/${room.id}/messages?before=${OVER_MAX}`, undefined, 'querystring:/before'],
-    ['GET', `/api/v1/channels/${room.id}/messages?after=${FAR_OVER}`, undefined, 'querystring:/after'],
-    ['GET', `/api/v1/channels/${room.id}/messages?around=${OVER_MAX}`, undefined, 'querystring:/around'],
-    ['GET', `/api/v1/messages/search?q=hello&channel_id=${OVER_MAX}`, undefined, 'querystring:/channel_id'],
-    ['GET', `/api/v1/messages/search?q=hello&author_id=${OVER_MAX}`, undefined, 'querystring:/author_id'],
-    ['GET', `/api/v1/messages/search?q=hello&before=${FAR_OVER}`, undefined, 'querystring:/before'],
-    ['POST', `/api/v1/channels/${room.id}/messages`, { content: 'x', reply_to_id: OVER_MAX }, '/reply_to_id'],
-    ['POST', '/api/v1/channels', { type: 'dm', recipient_id: FAR_OVER }, '/recipient_id'],
-    ['POST', `/api/v1/channels/${room.id}/read`, { message_id: OVER_MAX }, '/message_id'],
-    ['GET', `/api/v1/channels/007`, undefined, 'params:/channel_id'],
-    ['GET', `/api/v1/channels/00`, undefined, 'params:/channel_id'],
+    ['GET', `/api/v1/channels/${OVER_MAX}`, undefined, 'path /channel_id'],
+    ['GET', `/api/v1/users/${FAR_OVER}`, undefined, 'path /user_id'],
+    ['GET', `/api/v1/guilds/${OVER_MAX}`, undefined, 'path /guild_id'],
+    ['DELETE', `/api/v1/auth/sessions/${OVER_MAX}`, undefined, 'path /session_id'],
+    ['GET', `/api/v1/channels/${room.id}/messages/${OVER_MAX}`, undefined, 'path /message_id'],
+    ['PUT', `/api/v1/channels/${room.id}/members/${OVER_MAX}`, undefined, 'path /user_id'],
+    ['GET', `/api/v1/channels/${room.id}/messages?before=${OVER_MAX}`, undefined, 'query /before'],
+    ['GET', `/api/v1/channels/${room.id}/messages?after=${FAR_OVER}`, undefined, 'query /after'],
+    ['GET', `/api/v1/channels/${room.id}/messages?around=${OVER_MAX}`, undefined, 'query /around'],
+    ['GET', `/api/v1/messages/search?q=hello&channel_id=${OVER_MAX}`, undefined, 'query /channel_id'],
+    ['GET', `/api/v1/messages/search?q=hello&author_id=${OVER_MAX}`, undefined, 'query /author_id'],
+    ['GET', `/api/v1/messages/search?q=hello&before=${FAR_OVER}`, undefined, 'query /before'],
+    ['POST', `/api/v1/channels/${room.id}/messages`, { content: 'x', reply_to_id: OVER_MAX }, 'body /reply_to_id'],
+    ['POST', '/api/v1/channels', { type: 'dm', recipient_id: FAR_OVER }, 'body /recipient_id'],
+    ['POST', `/api/v1/channels/${room.id}/read`, { message_id: OVER_MAX }, 'body /message_id'],
+    ['GET', `/api/v1/channels/007`, undefined, 'path /channel_id'],
+    ['GET', `/api/v1/channels/00`, undefined, 'path /channel_id'],
   ] as const;
   for (const [method, url, body, field] of cases) {
     const response = await api(method, url, { token, ...(body ? { body } : {}) });
     t.equal(response.status, 400, `${method} ${url}: 400`);
     t.equal(response.body.code, 'validation_failed');
-    const fields = (response.body.errors ?? []).map((error: { field: string }) => error.field);
+    // Each place is named as `in` + a JSON Pointer into that part (openapi.yaml FieldError).
+    const fields = (response.body.errors ?? []).map((error: { in: string; field: string }) => `${error.in} ${error.field}`);
     t.ok(fields.includes(field), `names ${field}`, { fields });
   }
   const atMax = await api('GET', `/api/v1/channels/${MAX}`, { token });
@@ -178,7 +179,7 @@ t.test('errors Fastify and Node answer themselves are problem details too', asyn
   const longParam = await api('GET', `/api/v1/channels/${'1'.repeat(150)}`, { token });
   t.equal(longParam.status, 400, 'a path parameter over 100 characters: 400 (was Fastify 414 JSON)');
   t.match(longParam.headers.get('content-type'), /^application\/problem\+json/);
-  t.match(longParam.body, { code: 'validation_failed', errors: [{ field: 'params:/' }] });
+  t.match(longParam.body, { code: 'validation_failed', errors: [{ in: 'path', field: '/' }] });
 
   const badUrl = await api('GET', '/api/v1/channels/%E0%A4%A', { token });
   t.equal(badUrl.status, 400, 'malformed percent-encoding: 400');

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
+import { budgetNames } from '../../src/domain/rate-limit-budgets.ts';
 import { cleanEnv, freePort, projectRoot } from './accounts.ts';
 
 export interface RunningServer {
@@ -35,6 +36,8 @@ export async function startServer(
       HOST: '127.0.0.1',
       EMBEDDED_PG_PORT: String(pgPort),
       LOG_LEVEL: 'warn',
+      // These tests send faster than one user may: no budget refuses (rate limits have their own tests).
+      RATE_LIMITS: budgetNames.map((name) => `${name}=1000000/1s`).join(','),
       ...options.env,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
