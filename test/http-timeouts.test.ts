@@ -54,6 +54,17 @@ function slowClient(baseUrl: string, head: string, trickle: string, intervalMs: 
 }
 
 const statusOf = (response: string) => /^HTTP\/1\.1 (\d{3})/.exec(response)?.[1];
+
+/** The raw response's content type and JSON body (problem details, as every error is). */
+function problemOf(response: string): { contentType: string | undefined; body: unknown } {
+  const [head = '', body = ''] = response.split('\r\n\r\n');
+  const contentType = /^content-type:\s*([^\r\n;]+)/im.exec(head)?.[1];
+  try {
+    return { contentType, body: JSON.parse(body) };
+  } catch {
+    return { contentType, body };
+  }
+}
 const loginBody = JSON.stringify({ login: 'nobody-at-all', password: 'Sup3r-secret-enough' });
 
 t.test('defaults, and HTTP_HEADERS_TIMEOUT_MS may not exceed HTTP_REQUEST_TIMEOUT_MS', async (t) => {
@@ -83,6 +94,9 @@ t.test('a body sent one byte at a time is answered 408 and the connection closed
 
   const { response, sent } = await slow;
   t.equal(statusOf(response), '408', 'the slow request is answered 408 Request Timeout');
+  const problem = problemOf(response);
+  t.equal(problem.contentType, 'application/problem+json', 'as problem details');
+  t.match(problem.body, { status: 408, code: 'request_timeout' });
   t.ok(sent < loginBody.length, `the server did not wait for the whole body (${sent} of ${loginBody.length} bytes)`);
 
   const account = await register(api);
@@ -95,6 +109,7 @@ t.test('headers sent one byte at a time are answered 408 and the connection clos
   const headers = 'Host: localhost\r\nX-Slow: ' + 'a'.repeat(100) + '\r\n\r\n';
   const { response, sent } = await slowClient(baseUrl, 'GET /health/live HTTP/1.1\r\n', headers, 100);
   t.equal(statusOf(response), '408', 'slow headers are answered 408');
+  t.match(problemOf(response), { contentType: 'application/problem+json', body: { status: 408, code: 'request_timeout' } });
   t.ok(sent < headers.length, `the server did not wait for the whole header block (${sent} of ${headers.length} bytes)`);
   t.equal((await api('GET', '/health/live')).status, 200, 'a normal request still works');
 });
