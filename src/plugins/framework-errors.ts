@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { problemBody, type ProblemCode } from '../errors.ts';
 import { fieldErrors } from './errors-plugin.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 
 /**
  * The errors Fastify and Node answer themselves, before any route or error handler runs, in
@@ -25,7 +26,10 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     error.code === 'FST_ERR_BAD_URL' ? 'is not valid percent-encoded UTF-8' : 'must be at most 100 characters per segment';
   if (!known) request.log.error({ err: error }, 'unhandled framework error');
   const body = problemBody(code, detail, String(request.id), known ? fieldErrors([{ instancePath: '', message }], 'params') : undefined);
-  void reply.code(body.status).header('x-request-id', request.id).type('application/problem+json').send(body);
+  // No hook ran for this request: the security headers every other response carries are set here.
+  setSecurityHeaders(request.raw, reply.raw, () => {
+    void reply.code(body.status).header('x-request-id', request.id).type('application/problem+json').send(body);
+  });
 }
 
 /**

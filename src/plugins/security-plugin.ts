@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from 'helmet';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -8,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { projectRoot } from '../db/open-database.ts';
 import { ProblemError } from '../errors.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 
 /** operationIds whose request body the contract marks `required: true`. */
 function operationsRequiringBody(): Set<string> {
@@ -31,10 +31,8 @@ const missingBody = () =>
 export default fp(
   async function securityPlugin(app: FastifyInstance, options: { config: Config }) {
     const { config } = options;
-    // helmet's default security headers on every response. The middleware is built once:
-    // @fastify/helmet rebuilt it on every request (about 13 KB of garbage per request).
-    const securityHeaders = helmet();
-    app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
+    // helmet's default security headers on every response (src/plugins/security-headers.ts).
+    app.addHook('onRequest', (request, reply, done) => setSecurityHeaders(request.raw, reply.raw, done));
     // Only with origins to allow: @fastify/cors's catch-all OPTIONS route would otherwise claim
     // OPTIONS for every path (the `Allow` of a 405) while only handing requests to the 404 handler.
     if (config.CORS_ORIGINS.length > 0) {

@@ -19,6 +19,9 @@ t.test('security headers on successes, problems and unknown routes', async (t) =
     'a 401 problem': await api('GET', '/api/v1/users/@me'),
     'an unknown route': await api('GET', '/api/v1/nowhere'),
     'the contract document': await api('GET', '/openapi.json'),
+    // Answered by Fastify's router before any hook runs (src/plugins/framework-errors.ts).
+    'a malformed path': await api('GET', '/api/v1/channels/%E0%A4%A', { token: ada.token }),
+    'a path segment over the limit': await api('GET', `/api/v1/channels/${'1'.repeat(150)}`, { token: ada.token }),
   };
   for (const [what, response] of Object.entries(responses)) {
     for (const [name, expected] of Object.entries(securityHeaders)) {
@@ -30,6 +33,8 @@ t.test('security headers on successes, problems and unknown routes', async (t) =
   }
   t.equal(responses['a JSON success'].status, 200);
   t.equal(responses['a 401 problem'].status, 401);
+  t.equal(responses['a malformed path'].status, 400);
+  t.equal(responses['a path segment over the limit'].status, 400);
 });
 
 t.test('CORS: only the configured origins, with credentials and the exposed headers', async (t) => {
