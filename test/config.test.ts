@@ -63,6 +63,12 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     [{ ADMIN_USERNAME: 'a b' }, 'ADMIN_USERNAME'],
     [{ TLS_CERT_FILE: '/cert.pem' }, 'TLS_CERT_FILE/TLS_KEY_FILE'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ OPS_TOKEN: 'too-short-to-guess-safely' }, 'OPS_TOKEN'],
+    [{ METRICS_TOKEN: 'too-short-to-guess-safely' }, 'METRICS_TOKEN'],
+    [{ WS_MAX_BUFFERED_BYTES: '0' }, 'WS_MAX_BUFFERED_BYTES'],
+    [{ WS_MAX_CONNECTIONS_PER_IP: 'many' }, 'WS_MAX_CONNECTIONS_PER_IP'],
+    [{ REFRESH_REUSE_GRACE_SECONDS: '301' }, 'REFRESH_REUSE_GRACE_SECONDS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, 'HTTP_REQUEST_TIMEOUT_MS'],
   ];
   for (const [env, name] of cases) {
     const issues = issuesOf(env);
