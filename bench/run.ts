@@ -3,7 +3,7 @@
  *
  *   node bench/run.ts                      every scenario, 3 repeats, results in bench/results/latest.json
  *   node bench/run.ts --write-md           … and render BENCHMARKS.md
- *   node bench/run.ts --scenario=fanout    one scenario (idle, fanout, ingest, history, auth, search); merged into latest.json
+ *   node bench/run.ts --scenario=fanout    one scenario (idle, fanout, ingest, history, auth, search, slow-consumer); merged into latest.json
  *   node bench/run.ts --repeat=5           repeats per figure (default 3; smoke 1)
  *   node bench/run.ts --smoke              tiny sizes, a few seconds per scenario (run by `npm test`)
  *   node bench/run.ts --render-md          only render BENCHMARKS.md from bench/results/latest.json

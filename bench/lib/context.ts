@@ -35,6 +35,9 @@ export interface Sizes {
   authSeconds: number;
   /** Smoke mode caps the logins instead of running for a duration. */
   authMaxLogins?: number;
+  /** Slow-consumer scenario: 4 KB messages per second, and seconds measured (after the warm-up). */
+  slowRate: number;
+  slowSeconds: number;
   warmupMs: number;
   idleCapMs: number;
 }
@@ -54,6 +57,8 @@ export const fullSizes: Sizes = {
   authSessions: 1000,
   authLoginsPerSecond: 20,
   authSeconds: 15,
+  slowRate: 100,
+  slowSeconds: 20,
   warmupMs: 2000,
   idleCapMs: 30_000,
 };
@@ -74,6 +79,8 @@ export const smokeSizes: Sizes = {
   authLoginsPerSecond: 20,
   authSeconds: 1,
   authMaxLogins: 3,
+  slowRate: 100,
+  slowSeconds: 0.5,
   warmupMs: 200,
   idleCapMs: 300,
 };

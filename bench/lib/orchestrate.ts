@@ -14,6 +14,7 @@ import { historyScenario } from '../scenarios/history.ts';
 import { idleScenario } from '../scenarios/idle.ts';
 import { ingestScenario } from '../scenarios/ingest.ts';
 import { searchScenario } from '../scenarios/search.ts';
+import { slowConsumerScenario } from '../scenarios/slow-consumer.ts';
 import { BenchContext, ScenarioRecorder, type ScenarioResult } from './context.ts';
 import { renderMarkdown } from './report.ts';
 import { parleyBenchEnv, projectRoot } from './servers.ts';
@@ -27,6 +28,7 @@ export const SCENARIOS = [
   { name: 'history', title: '4. History and search', run: historyScenario },
   { name: 'auth', title: '5. Auth under load', run: authScenario },
   { name: 'search', title: '6. Search with mostly unreadable traffic', run: searchScenario },
+  { name: 'slow-consumer', title: '7. Slow consumers in a busy room', run: slowConsumerScenario },
 ] as const;
 
 export interface ScenarioEntry extends ScenarioResult {

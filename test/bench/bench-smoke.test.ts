@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCENARIOS = ['idle', 'fanout', 'ingest', 'history', 'auth', 'search'];
+const SCENARIOS = ['idle', 'fanout', 'ingest', 'history', 'auth', 'search', 'slow-consumer'];
 
 t.test('npm run bench -- --smoke runs every scenario end to end', { timeout: 240_000 }, async (t) => {
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
@@ -26,5 +26,5 @@ t.test('npm run bench -- --smoke runs every scenario end to end', { timeout: 240
     t.match(output, figure, `printed a figure for ${scenario}`);
     t.notMatch(output, new RegExp(`✗ ${scenario} failed`), `${scenario} did not fail`);
   }
-  t.match(output, /bench: 6 of 6 scenarios ran/m);
+  t.match(output, /bench: 7 of 7 scenarios ran/m);
 });
