@@ -117,10 +117,6 @@ async function readVersion(): Promise<string> {
   return pkg.version;
 }
 
-/**
- * The app factory: plugins first (errors, security, database, tokens, metrics), then the
- * contract's routes through fastify-openapi-glue with one handler per operationId.
- */
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
   /**
@@ -130,6 +126,10 @@ export interface BuildOptions {
   clock?: () => number;
 }
 
+/**
+ * The app factory: plugins first (errors, security, database, tokens, metrics), then the
+ * contract's routes through fastify-openapi-glue with one handler per operationId.
+ */
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config) }),
