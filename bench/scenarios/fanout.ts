@@ -9,24 +9,11 @@ import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '.
 import { closeSessions, closedSessions, openSessions, startHeartbeats, type ClientSession } from '../lib/gateway-clients.ts';
 import { addMember, createRoom, inBatches, type BenchUser } from '../lib/parley-api.ts';
 import { startBareWs } from '../lib/servers.ts';
+import { ACK, benchNumber, ERROR, MARK } from '../lib/frame-marks.ts';
 import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
 import { CpuMeter } from '../lib/system.ts';
 
-const MARK = Buffer.from('bench#');
-const ACK = Buffer.from('"type":"ack"');
-const ERROR = Buffer.from('"type":"error"');
 const PADDING = 'fan-out benchmark message with a realistic length of about eighty characters';
-
-/** Parses the decimal number after `bench#` (up to the next `#`). */
-function benchNumber(data: Buffer, at: number): number {
-  let n = 0;
-  for (let i = at + MARK.length; i < data.length; i++) {
-    const c = data[i]!;
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
-  return n;
-}
 
 interface PhaseStats {
   deliveries: number;

@@ -11,11 +11,10 @@ import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '.
 import { closeSessions, closedSessions, openSessions, startHeartbeats } from '../lib/gateway-clients.ts';
 import { addMember, createRoom, inBatches, type BenchUser } from '../lib/parley-api.ts';
 import { startBaseline, type ParleyServer } from '../lib/servers.ts';
+import { ACK, ERROR } from '../lib/frame-marks.ts';
 import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
 import { CpuMeter } from '../lib/system.ts';
 
-const ACK = Buffer.from('"type":"ack"');
-const ERROR = Buffer.from('"type":"error"');
 const RAW_TABLE = 'bench_raw_messages';
 const roomsByDataDir = new Map<string, string[]>();
 

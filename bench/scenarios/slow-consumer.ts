@@ -23,28 +23,16 @@ import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '.
 import { closeSessions, openSessions, startHeartbeats, type ClientSession } from '../lib/gateway-clients.ts';
 import { addMember, createRoom, type BenchUser } from '../lib/parley-api.ts';
 import { metricsHeaders, type ParleyServer } from '../lib/servers.ts';
+import { ACK, benchNumber, ERROR, MARK } from '../lib/frame-marks.ts';
 import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
 import { CpuMeter, processRssBytes } from '../lib/system.ts';
 
-const MARK = Buffer.from('bench#');
-const ACK = Buffer.from('"type":"ack"');
-const ERROR = Buffer.from('"type":"error"');
 /** Members besides the sender and the reader: reading in (a), paused in (b). */
 const STALLED = 3;
 /** Content of about 4 KB (the contract allows 4000 characters). */
 const PADDING = 'x'.repeat(3980);
 /** The unmeasured pass on each fresh server before (a) and (b). */
 const WARMUP_SECONDS = 3;
-
-function benchNumber(data: Buffer, at: number): number {
-  let n = 0;
-  for (let i = at + MARK.length; i < data.length; i++) {
-    const c = data[i]!;
-    if (c < 48 || c > 57) break;
-    n = n * 10 + (c - 48);
-  }
-  return n;
-}
 
 /** parley_ws_closes_total{code="4010"} (0 when the series does not exist yet). */
 async function slowConsumerCloses(server: ParleyServer): Promise<number> {

@@ -5,7 +5,7 @@ import { createDatabasePool } from '../../src/db/pool.ts';
 import { searchMessages } from '../../src/repositories/messages-repository.ts';
 import { build, register } from '../helpers/build.ts';
 import { queryDatabase } from '../helpers/accounts.ts';
-import { createRoom, send } from '../helpers/chat.ts';
+import { createRoom, insertMessages, send } from '../helpers/chat.ts';
 
 const SEARCH = '/api/v1/messages/search';
 /** Matches in a room the searcher cannot read, all newer than every readable one. */
@@ -71,20 +71,10 @@ t.test('search reads only matches in the caller\'s channels, however much newer 
   const [ada, bob] = [await register(api), await register(api)];
   const mine = await createRoom(api, ada, { name: 'mine' });
   const theirs = await createRoom(api, bob, { name: 'theirs', visibility: 'private' });
-  await queryDatabase(
-    databaseUrl,
-    `INSERT INTO messages (id, channel_id, author_id, content)
-     SELECT next_id(), $1, $2, 'a needle of mine ' || g FROM generate_series(1, $3) g`,
-    [mine.id, ada.user.id, READABLE_MATCHES - 1],
-  );
+  await insertMessages(databaseUrl, mine.id, ada.user.id, 'a needle of mine ', READABLE_MATCHES - 1);
   const newestMine = await send(api, ada, mine.id, 'the newest needle of mine');
   // Later traffic in a room ada cannot read: every message a match.
-  await queryDatabase(
-    databaseUrl,
-    `INSERT INTO messages (id, channel_id, author_id, content)
-     SELECT next_id(), $1, $2, 'their needle ' || g FROM generate_series(1, $3) g`,
-    [theirs.id, bob.user.id, UNREADABLE_MATCHES],
-  );
+  await insertMessages(databaseUrl, theirs.id, bob.user.id, 'their needle ', UNREADABLE_MATCHES);
   await queryDatabase(databaseUrl, 'ANALYZE messages');
 
   const page = await api('GET', `${SEARCH}?q=needle&limit=100`, { token: ada.token });

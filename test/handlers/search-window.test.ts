@@ -2,7 +2,7 @@ import t from 'tap';
 import { SEARCH_RANK_WINDOW } from '../../src/repositories/messages-repository.ts';
 import { build, register } from '../helpers/build.ts';
 import { queryDatabase } from '../helpers/accounts.ts';
-import { createRoom, send } from '../helpers/chat.ts';
+import { createRoom, insertMessages, send } from '../helpers/chat.ts';
 
 const SEARCH = '/api/v1/messages/search';
 
@@ -13,12 +13,7 @@ t.test(`search ranks only the newest ${SEARCH_RANK_WINDOW} matches; before moves
   // The best match by far, but older than a full window of weaker matches.
   const best = await send(api, ada, room.id, 'needle needle needle needle needle');
   // A full window of newer, weaker matches, written straight into the table (ids after `best`).
-  await queryDatabase(
-    databaseUrl,
-    `INSERT INTO messages (id, channel_id, author_id, content)
-     SELECT next_id(), $1, $2, 'a needle in hay ' || g FROM generate_series(1, $3) g`,
-    [room.id, ada.user.id, SEARCH_RANK_WINDOW],
-  );
+  await insertMessages(databaseUrl, room.id, ada.user.id, 'a needle in hay ', SEARCH_RANK_WINDOW);
   const newest = await send(api, ada, room.id, 'needle needle and the newest');
 
   const page = await api('GET', `${SEARCH}?q=needle&limit=100`, { token: ada.token });

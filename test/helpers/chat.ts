@@ -1,3 +1,4 @@
+import { queryDatabase } from './accounts.ts';
 import { register, type ApiClient, type Registered } from './build.ts';
 
 /** Chat test helpers: each step asserts its own status so that a broken setup fails loudly. */
@@ -76,6 +77,19 @@ export async function sendMany(api: ApiClient, author: Registered, channelId: st
 }
 
 /** The id of the default `general` room, as a new account sees it. */
+/**
+ * `count` messages written straight into the table (ids after everything before, contents
+ * `${prefix}1` … `${prefix}N`): volume a test needs without sending it through the API.
+ */
+export async function insertMessages(databaseUrl: string, channelId: string, authorId: string, prefix: string, count: number): Promise<void> {
+  await queryDatabase(
+    databaseUrl,
+    `INSERT INTO messages (id, channel_id, author_id, content)
+     SELECT next_id(), $1, $2, $3 || g FROM generate_series(1, $4) g`,
+    [channelId, authorId, prefix, count],
+  );
+}
+
 export async function generalId(api: ApiClient, user: Registered): Promise<string> {
   const page = await expectStatus(api('GET', '/api/v1/channels?q=general', { token: user.token }), [200], 'list public rooms');
   const general = (page.items as Room[]).find((room) => room.name === 'general' && room.owner_id === null);
