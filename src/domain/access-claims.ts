@@ -4,6 +4,8 @@
  * age is unknown, and `sub`/`sid` name the user and the session whose liveness is checked (ids
  * are decimal strings within PostgreSQL's bigint, so a forged out-of-range id never reaches a query).
  */
+import { isSnowflake } from './snowflake.ts';
+
 export interface RequiredAccessClaims {
   sub: string;
   sid: string;
@@ -11,10 +13,8 @@ export interface RequiredAccessClaims {
   exp: number;
 }
 
-const ID = /^[1-9][0-9]{0,18}$/;
-const BIGINT_MAX = 9223372036854775807n;
-
-const isId = (value: unknown): value is string => typeof value === 'string' && ID.test(value) && BigInt(value) <= BIGINT_MAX;
+// The id rule of every other input (src/domain/snowflake.ts); `0` passes it but names no user or session.
+const isId = (value: unknown): value is string => isSnowflake(value) && value !== '0';
 // NumericDate (RFC 7519 §2) may be fractional; we issue whole seconds and accept any finite, non-negative number.
 const isNumericDate = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
