@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import { ProblemError } from '../errors.ts';
+import { clientIp } from '../plugins/route-hooks.ts';
 import { ACCESS_COOKIE } from '../handlers/auth-handlers.ts';
 import type { Gateway } from './gateway.ts';
 import type { GatewayChat } from './gateway-chat.ts';
@@ -91,7 +92,7 @@ export default fp(
         const token = upgradeToken(request);
         releaseUpgradeRequest(socket as GatewaySocket);
         // `request.ip` follows Fastify's trustProxy; injected sockets have none.
-        gateway.accept(socket as GatewaySocket, token, request.ip ?? request.socket?.remoteAddress ?? 'unknown');
+        gateway.accept(socket as GatewaySocket, token, clientIp(request));
       },
     });
 

@@ -2,12 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import fp from 'fastify-plugin';
 import { budgetsOfOperation, type KeyPart } from '../domain/rate-limit-budgets.ts';
 import { ProblemError } from '../errors.ts';
+import { clientIp, hookList, operationIdOf } from './route-hooks.ts';
 import { rateLimitedDetail, type KeyParts, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 
-/** injectWS and some proxies leave req.ip undefined: never share one bucket by accident. */
-export const clientIp = (request: FastifyRequest): string => request.ip ?? request.socket?.remoteAddress ?? 'unknown';
-
-const hookList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
 
 export interface RateLimitPluginOptions {
   limiter: RateLimiter;
@@ -36,7 +33,7 @@ export default fp(
     }
 
     app.addHook('onRoute', (route) => {
-      const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+      const operationId = operationIdOf(route);
       const names = operationId ? budgetsOfOperation(operationId) : undefined;
       if (!names) return;
       const needed = new Set(names.flatMap((name) => limiter.budgets[name].key));

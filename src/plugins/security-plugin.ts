@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { projectRoot } from '../db/open-database.ts';
 import { ProblemError } from '../errors.ts';
+import { hookList, operationIdOf } from './route-hooks.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 
 /** operationIds whose request body the contract marks `required: true`. */
@@ -22,8 +23,6 @@ function operationsRequiringBody(): Set<string> {
   }
   return required;
 }
-
-const hookList = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
 
 const missingBody = () =>
   new ProblemError('validation_failed', 'A JSON request body is required.', [{ field: '/', message: 'is required' }]);
@@ -58,7 +57,7 @@ export default fp(
       if (request.body === undefined || request.body === null) throw missingBody();
     };
     app.addHook('onRoute', (route) => {
-      const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+      const operationId = operationIdOf(route);
       if (!operationId) return;
       // fastify-openapi-glue runs the security handlers as a preHandler, after the body was parsed
       // and validated: an anonymous request with a bad body got 400 instead of 401. Authenticate first.
