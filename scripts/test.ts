@@ -12,6 +12,7 @@ import pg from 'pg';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { freePort } from './free-port.ts';
+import { ensureSystemPackages } from './system-deps.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node = process.execPath;
@@ -41,6 +42,15 @@ const step = async (name: string, command: string, args: string[]) => {
     console.error(`✗ ${name} failed (exit ${code})`);
   }
 };
+
+// Debian packages the suite needs (scripts/system-deps.ts): installed as root, else a clear stop.
+try {
+  ensureSystemPackages();
+} catch (error) {
+  console.error(`\n${(error as Error).message}`);
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
 
 // `npm test -- --quick test/some.test.ts` skips the contract checks while iterating on a few files.
 const quick = process.argv.includes('--quick');
