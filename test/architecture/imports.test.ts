@@ -40,5 +40,6 @@ t.test('layers: lower layers never import upper ones', async (t) => {
   const upper = ['src/services', 'src/handlers', 'src/gateway', 'src/plugins'];
   t.same(importsAcross(graph, 'src/repositories', upper), [], 'repositories import no services, handlers, gateway or plugins');
   t.same(importsAcross(graph, 'src/domain', ['src/repositories', ...upper]), [], 'domain imports only domain');
+  t.same(importsAcross(graph, 'src/services', ['src/handlers', 'src/gateway', 'src/plugins']), [], 'services import no handlers, gateway or plugins');
   t.same(importsAcross(graph, 'src/gateway', ['src/repositories']), [], 'the gateway reaches the database only through the interfaces it is given');
 });
