@@ -21,7 +21,7 @@ import { SessionRegistry, type UserSubscriptions } from './session-registry.ts';
 
 /**
  * Everything the gateway uses from the rest of the application, built before it (src/app.ts):
- * it imports no repository and no service module.
+ * it imports no repository, and from the services only types.
  */
 export interface GatewayDeps {
   config: Config;
