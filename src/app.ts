@@ -20,6 +20,7 @@ import { createGuildsHandlers } from './handlers/guilds-handlers.ts';
 import { createInvitesHandlers } from './handlers/invites-handlers.ts';
 import { createGateway, type Gateway } from './gateway/gateway.ts';
 import { createGatewayChat } from './gateway/gateway-chat.ts';
+import { createGatewayAccess } from './services/gateway-access.ts';
 import gatewayPlugin from './gateway/gateway-plugin.ts';
 import { SessionCache } from './auth/session-cache.ts';
 import authCachePlugin from './plugins/auth-cache-plugin.ts';
@@ -214,18 +215,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   if (config.SESSION_CACHE_SIZE > 0) await app.register(authCachePlugin, { cache: sessionCache, databaseUrl: app.databaseUrl });
   const authService = createAuthService({ db: app.db, config, signer, events, sessionCache, ...(options.clock ? { now: options.clock } : {}) });
   app.decorate('authService', authService);
-  // The real-time gateway (src/gateway/): its presence feeds the users statistics and GET /users/online.
-  const gateway = createGateway({
-    config,
-    db: app.db,
-    events,
-    auth: authService,
-    rateLimiter,
-    metricsClient: app.metrics.client,
-    log: app.log,
-  });
-  app.decorate('gateway', gateway);
-  const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
   const guildsService = createGuildsService({ db: app.db, events });
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.
   const channelLock = new KeyedMutex();
@@ -237,6 +226,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     channelLock,
     sendConcurrency: Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 2)),
   });
+  // The real-time gateway (src/gateway/), built after the services it calls and given only what it
+  // needs; its presence feeds the users statistics and GET /users/online.
+  const gateway = createGateway({
+    config,
+    events,
+    auth: authService,
+    ...createGatewayAccess(app.db),
+    chat: createGatewayChat({ messages: messagesService, channels: channelsService }),
+    rateLimiter,
+    metricsClient: app.metrics.client,
+    log: app.log,
+  });
+  app.decorate('gateway', gateway);
+  const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
 
@@ -283,10 +286,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
 
   // GET /api/v1/ws: an upgrade route described by asyncapi.yaml (not openapi.yaml), registered directly.
-  await app.register(gatewayPlugin, {
-    gateway,
-    chat: createGatewayChat({ messages: messagesService, channels: channelsService }),
-  });
+  await app.register(gatewayPlugin, { gateway });
 
   return app;
 }

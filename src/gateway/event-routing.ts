@@ -1,8 +1,23 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { DomainEvent } from '../events/domain-events.ts';
-import * as gatewayRepository from '../repositories/gateway-repository.ts';
-import { findUserById, toApiUser } from '../repositories/users-repository.ts';
-import type { Gateway } from './gateway.ts';
-import { outboundEvent } from './outbound-event.ts';
+import type { ChannelAudience, GatewayUsers } from './gateway-ports.ts';
+import { outboundEvent, type OutboundEvent } from './outbound-event.ts';
+import type { SessionRegistry, UserSubscriptions } from './session-registry.ts';
+
+/** Where routed events go out (the gateway: it delivers through the registry and counts metrics). */
+export interface EventDelivery {
+  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string): void;
+  deliverToUsers(users: Iterable<UserSubscriptions>, event: OutboundEvent): void;
+}
+
+/** What the router needs: the subscriptions it keeps current, who may read what, and the way out. */
+export interface EventRouterDeps {
+  registry: SessionRegistry;
+  audience: ChannelAudience;
+  users: Pick<GatewayUsers, 'publicUser'>;
+  delivery: EventDelivery;
+  log: Pick<FastifyBaseLogger, 'error'>;
+}
 
 /**
  * Domain events (published after commit) -> subscription changes and server event frames.
@@ -16,12 +31,20 @@ import { outboundEvent } from './outbound-event.ts';
  * in place, so nobody sees an event after losing access and nobody misses one after gaining it.
  */
 export class EventRouter {
-  readonly #gateway: Gateway;
+  readonly #registry: SessionRegistry;
+  readonly #audience: ChannelAudience;
+  readonly #users: EventRouterDeps['users'];
+  readonly #delivery: EventDelivery;
+  readonly #log: EventRouterDeps['log'];
   readonly #gates = new Map<string, { closed: number; queue: DomainEvent[] }>();
   #lookups: Promise<void> = Promise.resolve();
 
-  constructor(gateway: Gateway) {
-    this.#gateway = gateway;
+  constructor(deps: EventRouterDeps) {
+    this.#registry = deps.registry;
+    this.#audience = deps.audience;
+    this.#users = deps.users;
+    this.#delivery = deps.delivery;
+    this.#log = deps.log;
   }
 
   route(event: DomainEvent): void {
@@ -73,7 +96,7 @@ export class EventRouter {
     const closed = this.#close(channelIds);
     this.#lookups = this.#lookups
       .then(work)
-      .catch((error: unknown) => this.#gateway.log.error({ err: error }, 'gateway subscription lookup failed'))
+      .catch((error: unknown) => this.#log.error({ err: error }, 'gateway subscription lookup failed'))
       .finally(() => this.#open(closed));
   }
 
@@ -83,30 +106,30 @@ export class EventRouter {
   }
 
   #dispatch(event: DomainEvent): void {
-    const gateway = this.#gateway;
-    const { registry } = gateway;
+    const delivery = this.#delivery;
+    const registry = this.#registry;
     switch (event.type) {
       case 'message.created':
-        gateway.deliverToChannel(event.channel_id, outboundEvent('message_created', { message: event.message }));
+        delivery.deliverToChannel(event.channel_id, outboundEvent('message_created', { message: event.message }));
         return;
       case 'message.updated':
-        gateway.deliverToChannel(event.channel_id, outboundEvent('message_updated', { message: event.message }));
+        delivery.deliverToChannel(event.channel_id, outboundEvent('message_updated', { message: event.message }));
         return;
       case 'message.deleted':
-        gateway.deliverToChannel(
+        delivery.deliverToChannel(
           event.channel_id,
           outboundEvent('message_deleted', { channel_id: event.channel_id, message_id: event.message_id }),
         );
         return;
       case 'typing.started':
-        gateway.deliverToChannel(
+        delivery.deliverToChannel(
           event.channel_id,
           outboundEvent('typing_started', { channel_id: event.channel_id, user_id: event.user_id, at: event.at }),
           event.user_id,
         );
         return;
       case 'read.updated':
-        gateway.deliverToChannel(
+        delivery.deliverToChannel(
           event.channel_id,
           outboundEvent('read_receipt', { channel_id: event.channel_id, user_id: event.user_id, message_id: event.message_id }),
           event.user_id,
@@ -115,11 +138,11 @@ export class EventRouter {
       case 'member.joined':
         // The joining user's sessions are subscribed first, so they get member_joined too.
         registry.addMembership(event.user.id, { id: event.channel_id, guild_id: null });
-        gateway.deliverToChannel(event.channel_id, outboundEvent('member_joined', { channel_id: event.channel_id, user: event.user }));
+        delivery.deliverToChannel(event.channel_id, outboundEvent('member_joined', { channel_id: event.channel_id, user: event.user }));
         return;
       case 'member.left':
         // Everyone subscribed, the leaving user included, gets member_left; then their stream stops.
-        gateway.deliverToChannel(event.channel_id, outboundEvent('member_left', { channel_id: event.channel_id, user_id: event.user_id }));
+        delivery.deliverToChannel(event.channel_id, outboundEvent('member_left', { channel_id: event.channel_id, user_id: event.user_id }));
         registry.removeMembership(event.user_id, event.channel_id);
         return;
       case 'channel.created':
@@ -131,7 +154,7 @@ export class EventRouter {
       case 'channel.deleted': {
         const payload: Record<string, unknown> = { channel_id: event.channel_id };
         if (event.guild_id !== null) payload.guild_id = event.guild_id;
-        gateway.deliverToChannel(event.channel_id, outboundEvent('channel_deleted', payload));
+        delivery.deliverToChannel(event.channel_id, outboundEvent('channel_deleted', payload));
         registry.dropChannel(event.channel_id);
         return;
       }
@@ -145,7 +168,7 @@ export class EventRouter {
         const channelIds = [...new Set([...event.channel_ids, ...registry.guildChannelsOf(event.user_id, event.guild_id)])];
         this.#gated(channelIds, async () => {
           for (const channelId of channelIds) {
-            gateway.deliverToChannel(channelId, outboundEvent('member_left', { channel_id: channelId, user_id: event.user_id }));
+            delivery.deliverToChannel(channelId, outboundEvent('member_left', { channel_id: channelId, user_id: event.user_id }));
             registry.removeMembership(event.user_id, channelId);
           }
         });
@@ -166,14 +189,14 @@ export class EventRouter {
   }
 
   #channelCreated(event: Extract<DomainEvent, { type: 'channel.created' }>): void {
-    const gateway = this.#gateway;
-    const { registry } = gateway;
+    const delivery = this.#delivery;
+    const registry = this.#registry;
     const { channel } = event;
     const frame = () => outboundEvent('channel_created', { channel });
     if (channel.guild_id === null) {
       const members = (event.member_ids ?? []).filter((userId) => registry.subscriptionsOf(userId));
       for (const userId of members) registry.addMembership(userId, { id: channel.id, guild_id: null });
-      gateway.deliverToUsers(members.map((userId) => registry.subscriptionsOf(userId)!), frame());
+      delivery.deliverToUsers(members.map((userId) => registry.subscriptionsOf(userId)!), frame());
       return;
     }
     const guildId = channel.guild_id;
@@ -186,16 +209,16 @@ export class EventRouter {
         const subscriptions = registry.subscriptionsOf(userId);
         if (subscriptions) users.push(subscriptions);
       }
-      gateway.deliverToUsers(users, frame());
+      delivery.deliverToUsers(users, frame());
     });
   }
 
   #channelUpdated(event: Extract<DomainEvent, { type: 'channel.updated' }>): void {
-    const gateway = this.#gateway;
+    const delivery = this.#delivery;
     const { channel } = event;
     const frame = () => outboundEvent('channel_updated', { channel });
     if (channel.guild_id === null) {
-      gateway.deliverToChannel(channel.id, frame());
+      delivery.deliverToChannel(channel.id, frame());
       return;
     }
     // Overwrites may have changed who can see it.
@@ -203,25 +226,25 @@ export class EventRouter {
     this.#gated([channel.id], async () => {
       const viewers = await this.#localViewers(guildId, [channel.id]);
       await this.#applyVisibility(guildId, viewers, [channel.id]);
-      gateway.deliverToChannel(channel.id, frame());
+      delivery.deliverToChannel(channel.id, frame());
     });
   }
 
   #guildMemberJoined(event: Extract<DomainEvent, { type: 'guild.member_joined' }>): void {
-    const gateway = this.#gateway;
-    const { registry } = gateway;
+    const delivery = this.#delivery;
+    const registry = this.#registry;
     this.#gated(event.channel_ids, async () => {
-      const visible = new Set(await gatewayRepository.viewableChannelsOfGuild(gateway.db, event.user.id, event.guild_id));
+      const visible = new Set(await this.#audience.viewableChannelsOfGuild(event.user.id, event.guild_id));
       for (const channelId of event.channel_ids) {
         if (!visible.has(channelId)) continue;
         registry.addMembership(event.user.id, { id: channelId, guild_id: event.guild_id });
-        gateway.deliverToChannel(channelId, outboundEvent('member_joined', { channel_id: channelId, user: event.user }));
+        delivery.deliverToChannel(channelId, outboundEvent('member_joined', { channel_id: channelId, user: event.user }));
       }
     });
   }
 
   #rolesChanged(event: Extract<DomainEvent, { type: 'guild.roles_changed' }>): void {
-    const { registry } = this.#gateway;
+    const registry = this.#registry;
     const known = [...registry.knownChannelsOfGuild(event.guild_id)];
     this.#gated(known, async () => {
       const viewers = await this.#localViewers(event.guild_id, null, event.user_id);
@@ -234,15 +257,15 @@ export class EventRouter {
    * channels each can view now (restricted to `channelIds` when given).
    */
   async #localViewers(guildId: string, channelIds: string[] | null, onlyUserId: string | null = null): Promise<Map<string, Set<string>>> {
-    const gateway = this.#gateway;
-    const local = onlyUserId !== null ? (gateway.registry.subscriptionsOf(onlyUserId) ? [onlyUserId] : []) : gateway.registry.userIds();
-    const members = await gatewayRepository.guildMembersAmong(gateway.db, guildId, local);
+    const registry = this.#registry;
+    const local = onlyUserId !== null ? (registry.subscriptionsOf(onlyUserId) ? [onlyUserId] : []) : registry.userIds();
+    const members = await this.#audience.guildMembersAmong(guildId, local);
     const result = new Map<string, Set<string>>();
     // Users of this guild who are here but no longer members: they see nothing of it.
     for (const userId of local) if (!members.includes(userId)) result.set(userId, new Set());
     await Promise.all(
       members.map(async (userId) => {
-        const visible = await gatewayRepository.viewableChannelsOfGuild(gateway.db, userId, guildId);
+        const visible = await this.#audience.viewableChannelsOfGuild(userId, guildId);
         result.set(userId, new Set(channelIds ? visible.filter((id) => channelIds.includes(id)) : visible));
       }),
     );
@@ -256,20 +279,20 @@ export class EventRouter {
    * The user objects are loaded first; the changes then apply synchronously.
    */
   async #applyVisibility(guildId: string, viewers: Map<string, Set<string>>, scope: string[] | null): Promise<void> {
-    const gateway = this.#gateway;
-    const { registry } = gateway;
+    const delivery = this.#delivery;
+    const registry = this.#registry;
     const gainers = [...viewers]
       .filter(([userId, visible]) => registry.subscriptionsOf(userId) && [...visible].some((id) => !registry.isSubscribed(userId, id)))
       .map(([userId]) => userId);
-    const rows = await Promise.all(gainers.map((userId) => findUserById(gateway.db, userId)));
-    const users = new Map(rows.filter((row) => row !== null).map((row) => [row.id, toApiUser(row, 'public')]));
+    const found = await Promise.all(gainers.map((userId) => this.#users.publicUser(userId)));
+    const users = new Map(found.filter((user) => user !== null).map((user) => [user.id, user]));
     for (const [userId, visible] of viewers) {
       const subscriptions = registry.subscriptionsOf(userId);
       if (!subscriptions) continue;
       const current = registry.guildChannelsOf(userId, guildId).filter((id) => scope === null || scope.includes(id));
       for (const channelId of current) {
         if (visible.has(channelId)) continue;
-        gateway.deliverToUsers([subscriptions], outboundEvent('member_left', { channel_id: channelId, user_id: userId }));
+        delivery.deliverToUsers([subscriptions], outboundEvent('member_left', { channel_id: channelId, user_id: userId }));
         registry.removeMembership(userId, channelId);
       }
       const user = users.get(userId);
@@ -277,7 +300,7 @@ export class EventRouter {
       for (const channelId of visible) {
         if (registry.isSubscribed(userId, channelId)) continue;
         registry.addMembership(userId, { id: channelId, guild_id: guildId });
-        gateway.deliverToUsers([subscriptions], outboundEvent('member_joined', { channel_id: channelId, user }));
+        delivery.deliverToUsers([subscriptions], outboundEvent('member_joined', { channel_id: channelId, user }));
       }
     }
   }

@@ -1,38 +1,59 @@
-import type { RawData, WebSocket } from 'ws';
-import type { ClientFrame, ErrorCode, ServerFrame } from '../../generated/asyncapi-types.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RawData } from 'ws';
+import type { ClientFrame, ErrorCode, ServerFrame, User } from '../../generated/asyncapi-types.ts';
 import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
+import type { Config } from '../config.ts';
 import { fieldErrors } from '../plugins/errors-plugin.ts';
 import { gatewayErrorCode, ProblemError, type FieldError } from '../errors.ts';
 import { outboundVerdict } from '../domain/outbound-budget.ts';
 import { frameBudgets } from '../domain/rate-limit-budgets.ts';
-import { rateLimitedDetail } from '../rate-limits/rate-limiter.ts';
+import { rateLimitedDetail, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { exceedsJsonDepth } from '../domain/json-depth.ts';
 import { findUnstorableText } from '../domain/storable-text.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import { FrameRateLimiter } from './frame-rate-limiter.ts';
-import type { Gateway } from './gateway.ts';
+import type { GatewayChat } from './gateway-chat.ts';
+import type { GatewayMetrics } from './gateway-metrics.ts';
+import { CloseCode } from './gateway-protocol.ts';
 import type { GatewaySession, SessionSink } from './gateway-session.ts';
-import type { GatewaySocket } from './gateway-socket.ts';
+import type { GatewaySocket, SocketOwner } from './gateway-socket.ts';
 import { frameBytes, wsFrame, type OutboundEvent } from './outbound-event.ts';
+import type { SettablePresenceStatus } from './presence.ts';
+import type { SessionRegistry } from './session-registry.ts';
 
-/** Close codes of asyncapi.yaml. */
-export const CloseCode = {
-  normal: 1000,
-  serviceRestart: 1012,
-  /** Over WS_MAX_CONNECTIONS or WS_MAX_CONNECTIONS_PER_IP: refused right after the upgrade. */
-  tryAgainLater: 1013,
-  unknownError: 4000,
-  unknownType: 4001,
-  invalidPayload: 4002,
-  notAuthenticated: 4003,
-  authenticationFailed: 4004,
-  alreadyAuthenticated: 4005,
-  invalidSeq: 4007,
-  rateLimited: 4008,
-  heartbeatTimeout: 4009,
-  /** More than WS_MAX_BUFFERED_BYTES waiting for the client to read them. */
-  slowConsumer: 4010,
-} as const;
+/**
+ * What a connection needs from the gateway that accepted it (gateway.ts implements it): settings,
+ * the services its frames call, the session registry, and the lifecycle calls back.
+ */
+export interface ConnectionHost {
+  readonly config: Pick<
+    Config,
+    | 'WS_RATE_LIMIT_FRAMES'
+    | 'WS_RATE_LIMIT_WINDOW_MS'
+    | 'WS_HEARTBEAT_INTERVAL_MS'
+    | 'WS_RESUME_WINDOW_MS'
+    | 'WS_AUTH_TIMEOUT_MS'
+    | 'WS_MAX_BUFFERED_BYTES'
+    | 'WS_MAX_FRAME_BYTES'
+  >;
+  readonly auth: { authenticate(token: string): Promise<AuthContext> };
+  readonly chat: GatewayChat;
+  readonly rateLimiter: RateLimiter;
+  readonly registry: SessionRegistry;
+  readonly resumeLimits: { maxEvents: number; windowMs: number };
+  readonly metrics: Pick<GatewayMetrics, 'framesOut' | 'frameIn' | 'closed'>;
+  readonly log: Pick<FastifyBaseLogger, 'error' | 'debug'>;
+  /** The user as they see themself, or null when gone or deactivated. */
+  loadUser(userId: string): Promise<User | null>;
+  isExpired(session: GatewaySession, now: number): boolean;
+  setPresence(userId: string, status: SettablePresenceStatus): void;
+  /** The connection became ready (authenticated or resumed). */
+  connectionReady(connection: GatewayConnection, storedLastSeenAt: string | null): void;
+  /** The connection closed (either side), once. */
+  connectionClosed(connection: GatewayConnection, wasReady: boolean, code: number): void;
+  /** The TCP socket is gone: the connection's slot in the caps is free. */
+  socketGone(connection: GatewayConnection): void;
+}
 
 type State = 'open' | 'authenticating' | 'ready' | 'closed';
 
@@ -40,22 +61,6 @@ const TEXT = { binary: false } as const;
 const OPEN = 1;
 
 const IDLE: Promise<void> = Promise.resolve();
-
-// Listeners shared by every socket (`this` is the socket; see gateway-socket.ts).
-const connectionOf = (socket: WebSocket) => (socket as GatewaySocket).connection;
-
-function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  connectionOf(this)?.received(data, isBinary);
-}
-
-function onSocketClose(this: WebSocket, code: number): void {
-  connectionOf(this)?.socketClosed(code);
-}
-
-function onSocketPong(this: WebSocket): void {
-  const connection = connectionOf(this);
-  if (connection) connection.awaitingPong = false;
-}
 
 function onAuthTimeout(connection: GatewayConnection): void {
   if (connection.state === 'open') connection.close(CloseCode.notAuthenticated, 'authorization timeout');
@@ -75,8 +80,8 @@ const validRef = (ref: unknown): ref is string => typeof ref === 'string' && ref
  * Frames are checked as they arrive (rate, size, JSON, type, schema); frames that need the
  * database run one after another, in arrival order, so a client's sends commit in the order sent.
  */
-export class GatewayConnection implements SessionSink {
-  readonly gateway: Gateway;
+export class GatewayConnection implements SessionSink, SocketOwner {
+  readonly #host: ConnectionHost;
   readonly socket: GatewaySocket;
   /** The session id announced in `hello` (used when this connection authenticates). */
   readonly helloId: string;
@@ -97,23 +102,20 @@ export class GatewayConnection implements SessionSink {
   #backlog = 0;
   #replaying = false;
 
-  constructor(gateway: Gateway, socket: GatewaySocket, helloId: string, ip: string) {
-    this.gateway = gateway;
+  constructor(host: ConnectionHost, socket: GatewaySocket, helloId: string, ip: string) {
+    this.#host = host;
     this.socket = socket;
     this.helloId = helloId;
     this.ip = ip;
     this.lastFrameAt = Date.now();
-    const { config } = gateway;
+    const { config } = host;
     this.#limiter = new FrameRateLimiter(config.WS_RATE_LIMIT_FRAMES, config.WS_RATE_LIMIT_WINDOW_MS);
   }
 
   /** Sends `hello`, then authenticates with the upgrade credentials or waits for a frame. */
   start(upgradeToken: string | null): void {
-    const { config } = this.gateway;
-    this.socket.connection = this;
-    this.socket.on('message', onSocketMessage);
-    this.socket.on('close', onSocketClose);
-    this.socket.on('pong', onSocketPong);
+    const { config } = this.#host;
+    this.socket.attach(this);
     this.send({
       type: 'hello',
       session_id: this.helloId,
@@ -150,20 +152,17 @@ export class GatewayConnection implements SessionSink {
     const text = JSON.stringify(frame);
     if (!this.#admits(Buffer.byteLength(text))) return;
     this.socket.send(text);
-    this.gateway.metrics.framesOut(frame.type, 1);
+    this.#host.metrics.framesOut(frame.type, 1);
   }
 
   /**
-   * The fan-out's hot path. While ws has nothing of its own queued (it queues only for
-   * compression, which is off, and Blobs, which are never sent), the pre-framed bytes go straight
-   * to the TCP socket: same stream, same order as ws's own writes, one write per recipient.
+   * The fan-out's hot path: pre-framed bytes straight to the TCP socket while ws has nothing of
+   * its own queued (GatewaySocket.directStream), else through ws.
    */
   sendEvent(event: OutboundEvent, seq: number): void {
     if (this.socket.readyState !== OPEN) return;
-    const internals = this.socket as unknown as { _socket?: NodeJS.WritableStream; _sender?: { _queue: unknown[]; _state: number } };
-    const raw = internals._socket;
-    const sender = internals._sender;
-    if (raw && sender && sender._state === 0 && sender._queue.length === 0) {
+    const raw = this.socket.directStream();
+    if (raw) {
       const bytes = wsFrame(event, seq);
       if (this.#admits(bytes.length)) raw.write(bytes);
     } else {
@@ -183,7 +182,7 @@ export class GatewayConnection implements SessionSink {
    */
   #admits(bytes: number): boolean {
     if (this.#replaying) return true;
-    const verdict = outboundVerdict(this.socket.bufferedAmount, bytes, this.gateway.config.WS_MAX_BUFFERED_BYTES, this.#backlog);
+    const verdict = outboundVerdict(this.socket.bufferedAmount, bytes, this.#host.config.WS_MAX_BUFFERED_BYTES, this.#backlog);
     if (verdict === 'fits') {
       this.#backlog = 0;
       return true;
@@ -209,15 +208,23 @@ export class GatewayConnection implements SessionSink {
   close(code: number, reason = ''): void {
     if (this.isClosed()) return;
     this.#finish(code);
-    this.gateway.metrics.closed(code);
+    this.#host.metrics.closed(code);
     this.socket.close(code, reason);
+  }
+
+  pongReceived(): void {
+    this.awaitingPong = false;
+  }
+
+  socketError(error: Error): void {
+    this.#host.log.debug({ err: error }, 'websocket error');
   }
 
   /** Drops a connection whose TCP peer stopped answering (no close handshake possible). */
   terminate(): void {
     if (this.state !== 'closed') {
       this.#finish(1006);
-      this.gateway.metrics.closed(1006);
+      this.#host.metrics.closed(1006);
     }
     this.socket.terminate();
   }
@@ -226,10 +233,10 @@ export class GatewayConnection implements SessionSink {
   socketClosed(code: number): void {
     // The connection's slot is held until the TCP socket is gone: a closing socket still holds
     // its queued frames (at most WS_CLOSE_TIMEOUT_MS).
-    this.gateway.caps.close(this.ip);
+    this.#host.socketGone(this);
     if (this.isClosed()) return;
     this.#finish(code);
-    this.gateway.metrics.closed(code);
+    this.#host.metrics.closed(code);
   }
 
   /** Leaves every index; the session (if any) detaches and stays resumable. */
@@ -238,7 +245,7 @@ export class GatewayConnection implements SessionSink {
     this.state = 'closed';
     if (this.#authTimer) clearTimeout(this.#authTimer);
     this.#authTimer = null;
-    this.gateway.connectionClosed(this, wasReady, code);
+    this.#host.connectionClosed(this, wasReady, code);
   }
 
   // ───────────────────────────── input
@@ -249,20 +256,20 @@ export class GatewayConnection implements SessionSink {
     const now = Date.now();
     this.lastFrameAt = now;
     if (!this.#limiter.hit(now)) {
-      this.gateway.metrics.frameIn('rate_limited');
+      this.#host.metrics.frameIn('rate_limited');
       this.close(CloseCode.rateLimited, 'rate limited');
       return;
     }
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (isBinary || bytes.length > this.gateway.config.WS_MAX_FRAME_BYTES) {
-      this.gateway.metrics.frameIn('invalid');
+    if (isBinary || bytes.length > this.#host.config.WS_MAX_FRAME_BYTES) {
+      this.#host.metrics.frameIn('invalid');
       this.close(CloseCode.invalidPayload, isBinary ? 'binary frames are not accepted' : 'frame too large');
       return;
     }
     const text = bytes.toString('utf8');
     // Before parsing: nothing after JSON.parse may face unbounded nesting (src/domain/json-depth.ts).
     if (exceedsJsonDepth(text)) {
-      this.gateway.metrics.frameIn('invalid');
+      this.#host.metrics.frameIn('invalid');
       this.close(CloseCode.invalidPayload, 'frame nested too deep');
       return;
     }
@@ -270,22 +277,22 @@ export class GatewayConnection implements SessionSink {
     try {
       frame = JSON.parse(text);
     } catch {
-      this.gateway.metrics.frameIn('invalid');
+      this.#host.metrics.frameIn('invalid');
       this.close(CloseCode.invalidPayload, 'invalid JSON');
       return;
     }
     if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
-      this.gateway.metrics.frameIn('invalid');
+      this.#host.metrics.frameIn('invalid');
       this.close(CloseCode.invalidPayload, 'a frame must be a JSON object');
       return;
     }
     const type = (frame as { type?: unknown }).type;
     if (!isClientFrameType(type)) {
-      this.gateway.metrics.frameIn('unknown');
+      this.#host.metrics.frameIn('unknown');
       this.close(CloseCode.unknownType, 'unknown frame type');
       return;
     }
-    this.gateway.metrics.frameIn(type);
+    this.#host.metrics.frameIn(type);
     const validate = clientFrameValidators[type];
     if (!validate(frame)) {
       this.#error(
@@ -331,7 +338,7 @@ export class GatewayConnection implements SessionSink {
     const queued = this.#queue
       .then(() => (this.isClosed() ? undefined : task()))
       .catch((error: unknown) => {
-        this.gateway.log.error({ err: error }, 'gateway frame handler failed');
+        this.#host.log.error({ err: error }, 'gateway frame handler failed');
         this.close(CloseCode.unknownError, 'unknown error');
       });
     this.#queue = queued;
@@ -345,7 +352,7 @@ export class GatewayConnection implements SessionSink {
 
   async #authenticate(token: string): Promise<AuthContext | null> {
     try {
-      return await this.gateway.auth.authenticate(token);
+      return await this.#host.auth.authenticate(token);
     } catch (error) {
       if (!(error instanceof ProblemError)) throw error;
       this.close(CloseCode.authenticationFailed, 'authentication failed');
@@ -357,11 +364,11 @@ export class GatewayConnection implements SessionSink {
     const startedAt = Date.now();
     const auth = await this.#authenticate(token);
     if (!auth || this.isClosed()) return;
-    const { registry } = this.gateway;
+    const { registry } = this.#host;
     const subscriptions = registry.acquire(auth.userId);
     let user;
     try {
-      [user] = await Promise.all([this.gateway.loadUser(auth.userId), subscriptions.ready]);
+      [user] = await Promise.all([this.#host.loadUser(auth.userId), subscriptions.ready]);
     } catch (error) {
       registry.release(subscriptions);
       throw error;
@@ -372,7 +379,7 @@ export class GatewayConnection implements SessionSink {
       return;
     }
     // From here on everything is synchronous: no event can fall between `ready` and the subscription.
-    const session = registry.createSession(subscriptions, this.helloId, auth.sessionId, this.gateway.resumeLimits);
+    const session = registry.createSession(subscriptions, this.helloId, auth.sessionId, this.#host.resumeLimits);
     this.auth = sharingUserId(auth, session.userId);
     this.send({
       type: 'ready',
@@ -381,21 +388,21 @@ export class GatewayConnection implements SessionSink {
       channel_ids: [...subscriptions.channels].sort(compareIds),
     });
     this.#attach(session);
-    this.gateway.connectionReady(this, user.last_seen_at);
+    this.#host.connectionReady(this, user.last_seen_at);
   }
 
   async #resume(token: string, sessionId: string, seq: number, ref: string | undefined): Promise<void> {
     const startedAt = Date.now();
     const auth = await this.#authenticate(token);
     if (!auth || this.isClosed()) return;
-    const { registry } = this.gateway;
+    const { registry } = this.#host;
     const now = Date.now();
     const session = registry.session(sessionId);
     const refPart = ref !== undefined ? { ref } : {};
     if (
       !session ||
       session.userId !== auth.userId ||
-      this.gateway.isExpired(session, now) ||
+      this.#host.isExpired(session, now) ||
       registry.revokedSince(auth.userId, session.authSessionId, startedAt)
     ) {
       this.state = 'open';
@@ -426,7 +433,7 @@ export class GatewayConnection implements SessionSink {
     try {
       for (const event of replay.entries) {
         this.sendEvent(event, seqOfEntry);
-        this.gateway.metrics.framesOut(event.type, 1);
+        this.#host.metrics.framesOut(event.type, 1);
         seqOfEntry += 1;
       }
       this.send({ type: 'resumed', ...refPart, replayed: replay.entries.length });
@@ -435,7 +442,7 @@ export class GatewayConnection implements SessionSink {
     }
     this.#backlog = this.socket.bufferedAmount;
     this.#attach(session);
-    this.gateway.connectionReady(this, null);
+    this.#host.connectionReady(this, null);
   }
 
   #attach(session: GatewaySession): void {
@@ -452,14 +459,14 @@ export class GatewayConnection implements SessionSink {
   async #command(frame: Exclude<ClientFrame, { type: 'ping' | 'authorization' | 'resume' }>): Promise<void> {
     const auth = this.auth;
     if (this.state !== 'ready' || !auth) return;
-    const chat = this.gateway.chat;
+    const { chat } = this.#host;
     const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
     try {
       // The budgets of the matching REST operations (one count for both): refused with an
       // `error` frame, the socket stays open (the per-connection frame limit above closes 4008).
       const budgets = frameBudgets[frame.type];
       if (budgets) {
-        const { rateLimiter } = this.gateway;
+        const { rateLimiter } = this.#host;
         const channel = 'channel_id' in frame ? frame.channel_id : undefined;
         const result = await rateLimiter.spend(budgets, { user: auth.userId, ...(channel !== undefined ? { channel } : {}) });
         if (!result.allowed) {
@@ -491,7 +498,7 @@ export class GatewayConnection implements SessionSink {
           await chat.markRead(auth, frame.channel_id, frame.message_id);
           break;
         case 'presence_update':
-          this.gateway.setPresence(auth.userId, frame.status);
+          this.#host.setPresence(auth.userId, frame.status);
           break;
       }
       this.send({ type: 'ack', ...ref });
@@ -501,7 +508,7 @@ export class GatewayConnection implements SessionSink {
         return;
       }
       // A failure of ours (database down, a bug): the frame fails, the session stays usable.
-      this.gateway.log.error({ err: error, frame: frame.type }, 'gateway command failed');
+      this.#host.log.error({ err: error, frame: frame.type }, 'gateway command failed');
       this.#error('internal_error', 'An unexpected error occurred.', frame.ref);
     }
   }

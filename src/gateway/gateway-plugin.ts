@@ -6,8 +6,7 @@ import { ProblemError } from '../errors.ts';
 import { clientIp } from '../plugins/route-hooks.ts';
 import { ACCESS_COOKIE } from '../handlers/auth-handlers.ts';
 import type { Gateway } from './gateway.ts';
-import type { GatewayChat } from './gateway-chat.ts';
-import { GatewaySocket } from './gateway-socket.ts';
+import { checkWsInternals, GatewaySocket } from './gateway-socket.ts';
 
 export const GATEWAY_PATH = '/api/v1/ws';
 
@@ -28,7 +27,7 @@ export function upgradeToken(request: FastifyRequest): string | null {
 
 /** Socket errors (one function for every socket, `this` is the socket): log, and drop the socket. */
 function onSocketError(this: WebSocket, error: Error): void {
-  (this as GatewaySocket).connection?.gateway.log.debug({ err: error }, 'websocket error');
+  (this as GatewaySocket).connection?.socketError(error);
   if (this.readyState === 0 || this.readyState === 1) this.terminate();
 }
 
@@ -38,13 +37,14 @@ function onSocketError(this: WebSocket, error: Error): void {
  * ServerResponse made for the upgrade. Both are released (a few KB per idle connection); socket
  * errors are handled the same way without them.
  */
-function releaseUpgradeRequest(socket: GatewaySocket): void {
+function releaseUpgradeRequest(socket: GatewaySocket, request: FastifyRequest): void {
   // Ours first, then theirs removed: deleting the last listener of an event would `delete` the key
   // and turn the socket's listener table into a slower, larger dictionary.
   const previous = socket.rawListeners('error') as ((...args: unknown[]) => void)[];
   socket.on('error', onSocketError);
   for (const listener of previous) socket.removeListener('error', listener);
-  const raw = (socket as unknown as { _socket?: { _httpMessage?: { detachSocket?: (socket: unknown) => void } | null } })._socket;
+  // The upgraded TCP socket (the one ws writes to); `_httpMessage` is Node's http server's link to the response.
+  const raw = request.raw.socket as unknown as { _httpMessage?: { detachSocket?: (socket: unknown) => void } | null } | undefined;
   const response = raw?._httpMessage;
   if (raw && response && typeof response.detachSocket === 'function') response.detachSocket(raw);
 }
@@ -55,8 +55,10 @@ function releaseUpgradeRequest(socket: GatewaySocket): void {
  * every socket with 1012 after flushing what was queued.
  */
 export default fp(
-  async function gatewayPlugin(app: FastifyInstance, options: { gateway: Gateway; chat: GatewayChat }) {
+  async function gatewayPlugin(app: FastifyInstance, options: { gateway: Gateway }) {
     const { gateway } = options;
+    // The fan-out reads private fields of ws (GatewaySocket.directStream): refuse to start without them.
+    checkWsInternals();
     await app.register(websocket, {
       options: {
         maxPayload: gateway.config.WS_MAX_FRAME_BYTES,
@@ -90,13 +92,13 @@ export default fp(
       },
       wsHandler: (socket, request) => {
         const token = upgradeToken(request);
-        releaseUpgradeRequest(socket as GatewaySocket);
+        releaseUpgradeRequest(socket as GatewaySocket, request);
         // `request.ip` follows Fastify's trustProxy; injected sockets have none.
         gateway.accept(socket as GatewaySocket, token, clientIp(request));
       },
     });
 
-    gateway.start(options.chat);
+    gateway.start();
   },
   { name: 'gateway', dependencies: ['security'] },
 );

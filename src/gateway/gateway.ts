@@ -1,30 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { DatabasePool } from 'slonik';
-import type { WebSocket } from 'ws';
+import type { User } from '../../generated/asyncapi-types.ts';
 import type { Config } from '../config.ts';
 import { ConnectionCaps } from '../domain/connection-caps.ts';
 import type { DomainEvent } from '../events/domain-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
-import * as gatewayRepository from '../repositories/gateway-repository.ts';
-import { findUserById, toApiUser, type PublicUser } from '../repositories/users-repository.ts';
 import type { AuthContext } from '../services/auth-service.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import type { GatewayChat } from './gateway-chat.ts';
-import { CloseCode, GatewayConnection } from './gateway-connection.ts';
+import { GatewayConnection, type ConnectionHost } from './gateway-connection.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
+import type { ChannelAudience, GatewayUsers } from './gateway-ports.ts';
+import { CloseCode } from './gateway-protocol.ts';
 import type { GatewaySession } from './gateway-session.ts';
 import type { GatewaySocket } from './gateway-socket.ts';
-import { EventRouter } from './event-routing.ts';
+import { EventRouter, type EventDelivery } from './event-routing.ts';
 import { outboundEvent, type OutboundEvent } from './outbound-event.ts';
 import { PresenceTracker, type PresenceChange, type SettablePresenceStatus } from './presence.ts';
 import { SessionRegistry, type UserSubscriptions } from './session-registry.ts';
 
+/**
+ * Everything the gateway uses from the rest of the application, built before it (src/app.ts):
+ * it imports no repository, and from the services only types.
+ */
 export interface GatewayDeps {
   config: Config;
-  db: DatabasePool;
-  events: EventBus;
+  /** The bus domain events arrive on, after commit. */
+  events: Pick<EventBus, 'subscribe'>;
   auth: { authenticate(token: string): Promise<AuthContext> };
+  /** Who may read which channel (src/services/gateway-access.ts). */
+  audience: ChannelAudience;
+  /** Loading users, storing last_seen_at (src/services/gateway-access.ts). */
+  users: GatewayUsers;
+  /** What the frames do: the same service calls as REST (gateway-chat.ts). */
+  chat: GatewayChat;
   /** The REST API's limiter: frames spend the same budgets as their operations. */
   rateLimiter: RateLimiter;
   metrics: GatewayMetrics;
@@ -37,21 +46,12 @@ const REVOCATION_MEMORY_MS = 60_000;
 const DRAIN_TIMEOUT_MS = 3_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 
-const noChat: GatewayChat = {
-  sendMessage: () => Promise.reject(new Error('the gateway has no chat service')),
-  join: () => Promise.reject(new Error('the gateway has no chat service')),
-  leave: () => Promise.reject(new Error('the gateway has no chat service')),
-  typing: () => Promise.reject(new Error('the gateway has no chat service')),
-  markRead: () => Promise.reject(new Error('the gateway has no chat service')),
-};
-
 /**
  * The real-time gateway of this process: every connection, the session registry, presence, and
  * the fan-out of domain events (published after commit) to the sessions subscribed to them.
  */
-export class Gateway {
+export class Gateway implements ConnectionHost, EventDelivery {
   readonly config: Config;
-  readonly db: DatabasePool;
   readonly auth: GatewayDeps['auth'];
   readonly rateLimiter: RateLimiter;
   readonly metrics: GatewayMetrics;
@@ -66,8 +66,9 @@ export class Gateway {
   readonly caps: ConnectionCaps;
   readonly resumeLimits: { maxEvents: number; windowMs: number };
   readonly router: EventRouter;
-  chat: GatewayChat = noChat;
-  readonly #events: EventBus;
+  readonly chat: GatewayChat;
+  readonly #events: GatewayDeps['events'];
+  readonly #users: GatewayUsers;
   #unsubscribe: (() => void) | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #sweeps = 0;
@@ -76,22 +77,23 @@ export class Gateway {
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
-    this.db = deps.db;
     this.auth = deps.auth;
+    this.chat = deps.chat;
+    this.#users = deps.users;
     this.rateLimiter = deps.rateLimiter;
     this.metrics = deps.metrics;
     this.log = deps.log;
     this.#events = deps.events;
     this.resumeLimits = { maxEvents: deps.config.WS_RESUME_MAX_EVENTS, windowMs: deps.config.WS_RESUME_WINDOW_MS };
-    this.registry = new SessionRegistry((userId) => gatewayRepository.listReadableChannels(this.db, userId));
+    const { audience } = deps;
+    this.registry = new SessionRegistry((userId) => audience.readableChannels(userId));
     this.presence = new PresenceTracker(deps.config.PRESENCE_GRACE_MS);
-    this.router = new EventRouter(this);
+    this.router = new EventRouter({ registry: this.registry, audience, users: deps.users, delivery: this, log: deps.log });
     this.caps = new ConnectionCaps(deps.config.WS_MAX_CONNECTIONS, deps.config.WS_MAX_CONNECTIONS_PER_IP);
   }
 
   /** Subscribes to the event bus and starts the heartbeat/expiry sweep. */
-  start(chat: GatewayChat): void {
-    this.chat = chat;
+  start(): void {
     this.#unsubscribe = this.#events.subscribe((event) => this.handleEvent(event));
     this.#sweepTimer = setInterval(() => this.sweep(Date.now()), this.sweepIntervalMs);
     this.#sweepTimer.unref();
@@ -127,9 +129,8 @@ export class Gateway {
     if (this.#stopping) connection.close(CloseCode.serviceRestart, 'service restart');
   }
 
-  async loadUser(userId: string): Promise<PublicUser | null> {
-    const row = await findUserById(this.db, userId);
-    return row && row.active ? toApiUser(row, 'full') : null;
+  loadUser(userId: string): Promise<User | null> {
+    return this.#users.self(userId);
   }
 
   isExpired(session: GatewaySession, now: number): boolean {
@@ -153,6 +154,11 @@ export class Gateway {
     session.detachedAt = Date.now();
     if (code === CloseCode.authenticationFailed) this.registry.removeSession(session);
     if (wasReady) this.#presenceDisconnect(session.userId);
+  }
+
+  /** The TCP socket is gone (GatewayConnection.socketClosed): its slot in the caps is free. */
+  socketGone(connection: GatewayConnection): void {
+    this.caps.close(connection.ip);
   }
 
   get sessionCount(): number {
@@ -196,8 +202,8 @@ export class Gateway {
       return;
     }
     if (expiry.persist) {
-      gatewayRepository
-        .setLastSeen(this.db, userId, new Date(expiry.lastSeenAt).toISOString())
+      this.#users
+        .setLastSeen(userId, new Date(expiry.lastSeenAt).toISOString())
         .catch((error: unknown) => this.log.warn({ err: error, userId }, 'could not store last_seen_at'));
     }
     if (expiry.change) this.#announcePresence(expiry.change, entry?.channelIds ?? null);
@@ -322,8 +328,8 @@ export class Gateway {
     this.#graceTimers.clear();
     const seen = this.presence.trackedUsers().filter((user) => user.persist).map((user) => user.userId);
     if (seen.length > 0) {
-      await gatewayRepository
-        .setLastSeenMany(this.db, seen, new Date().toISOString())
+      await this.#users
+        .setLastSeenMany(seen, new Date().toISOString())
         .catch((error: unknown) => this.log.warn({ err: error }, 'could not store last_seen_at at shutdown'));
     }
   }

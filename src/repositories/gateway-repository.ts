@@ -1,25 +1,27 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { pageFetchSize } from '../domain/cursor.ts';
-import { viewableGuildChannelIds } from '../services/guild-access.ts';
-import { memberChannelIds } from './channels-repository.ts';
 import { userRowSchema, type UserRow } from './users-repository.ts';
 
 /**
  * The gateway's queries: which channels a user's sessions subscribe to, presence's last_seen_at,
  * and the users behind `GET /users/online`. Access rules come from the chat modules (room and DM
- * membership rows; guild VIEW_CHANNEL from src/services/guild-access.ts), never re-implemented here.
+ * membership rows here; the guild channels a user may view, VIEW_CHANNEL, are passed in by the
+ * caller from src/services/guild-access.ts), never re-implemented here.
  */
 const ids = (values: readonly string[]) => sql.array([...values], 'int8');
 
 const channelGuildSchema = z.object({ id: z.string(), guild_id: z.string().nullable() });
 
-/** Every channel the user can read now (rooms and DMs they are a member of, viewable guild channels). */
-export async function listReadableChannels(
+/**
+ * The channels a user can read, with their guild: `memberIds`, the rooms and DMs they are a member
+ * of (memberChannelIds of channels-repository.ts), and `guildChannelIds`, the guild channels they can view.
+ */
+export async function readableChannelRefs(
   db: CommonQueryMethods,
-  userId: string,
+  memberIds: readonly string[],
+  guildChannelIds: readonly string[],
 ): Promise<Array<{ id: string; guild_id: string | null }>> {
-  const [memberIds, guildChannelIds] = await Promise.all([memberChannelIds(db, userId), viewableGuildChannelIds(db, userId)]);
   const rooms = memberIds.map((id) => ({ id, guild_id: null }));
   if (guildChannelIds.length === 0) return rooms;
   const guildChannels = await db.any(sql.type(channelGuildSchema)`
@@ -27,9 +29,8 @@ export async function listReadableChannels(
   return [...rooms, ...guildChannels];
 }
 
-/** The guild channels (of one guild) the user can view now. */
-export async function viewableChannelsOfGuild(db: CommonQueryMethods, userId: string, guildId: string): Promise<string[]> {
-  const viewable = await viewableGuildChannelIds(db, userId);
+/** Which of the `viewable` guild channels belong to the guild. */
+export async function channelsOfGuildAmong(db: CommonQueryMethods, guildId: string, viewable: readonly string[]): Promise<string[]> {
   if (viewable.length === 0) return [];
   return [
     ...(await db.anyFirst(sql.type(z.object({ id: z.string() }))`
