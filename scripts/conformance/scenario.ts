@@ -8,8 +8,8 @@
  * of Parley): 3 registrations (10 per IP per minute), 1 login per account (5 per minute), at most
  * 3 sends per channel per 5 s, ... A deployment with lower limits answers 429, reported as such.
  *
- * Cleanup: the guild, the room and the third user are deleted, the admin-made user too, and the
- * first user is logged out; the two remaining accounts carry the prefix.
+ * Cleanup: the guild, the room and the third user are deleted, the admin-made user too, and every
+ * session opened is logged out; the two remaining accounts carry the prefix.
  */
 import { randomBytes } from 'node:crypto';
 import type { AsyncApiContract } from './asyncapi-contract.ts';
@@ -314,6 +314,7 @@ async function cleanup({ rest }: ScenarioOptions, state: State): Promise<void> {
   if (a && state.room) await rest.call('deleteChannel', { token: a.token, path: { channel_id: state.room }, expect: [204] });
   if (c) await rest.call('deleteMe', { token: c.token, expect: [204] });
   if (state.adminToken) await rest.call('logoutUser', { token: state.adminToken, expect: [204], note: '(admin)' });
+  if (state.accounts.b) await rest.call('logoutUser', { token: state.accounts.b.token, expect: [204], note: '(b)' });
   if (a) {
     await rest.call('logoutUser', { token: a.token, expect: [204] });
     await rest.call('getMe', { token: a.token, expect: [401], note: '(after logout)' });

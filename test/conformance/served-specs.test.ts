@@ -29,10 +29,12 @@ const server = createServer((req, res) => {
   requested.push(req.url ?? '');
   const document = documents[req.url ?? ''];
   if (!document) {
-    res.writeHead(404).end();
+    res.writeHead(404, { connection: 'close' }).end();
     return;
   }
-  res.writeHead(200, { 'content-type': document.type }).end(document.body);
+  // No keep-alive: a loaded machine can let a kept socket hit the server's idle timeout just as
+  // the next fetch reuses it (ECONNRESET).
+  res.writeHead(200, { 'content-type': document.type, connection: 'close' }).end(document.body);
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 t.teardown(() => new Promise((resolve) => server.close(resolve)));
