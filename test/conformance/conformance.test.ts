@@ -13,8 +13,8 @@ import { startServer } from '../helpers/server-process.ts';
 /**
  * `npm run conformance` as a consumer runs it: a child process against a real server process
  * (its own database, an admin from ADMIN_EMAIL/ADMIN_PASSWORD, the DEFAULT rate limits, so the
- * walk is shown to fit the budgets a real deployment has). The three runs below share the server:
- * 9 registrations from one IP, within the default 10 per minute.
+ * walk is shown to fit the budgets a real deployment has). The runs below share the server:
+ * 9 registrations from one IP, within the default 10 per minute (the 429 run registers nobody).
  */
 const admin = { email: 'conformance.admin@example.com', password: 'Adm1n-conformance-pw' };
 const defaultRateLimits = budgetNames.map((name) => `${name}=${defaultBudgets[name].limit}/${defaultBudgets[name].windowMs}ms`).join(',');
@@ -89,4 +89,33 @@ t.test('a non-conforming deployment (one corrupted response field, one corrupted
   t.match(failures.join('\n'), /^FAIL {2}getMe {2}GET \/api\/v1\/users\/@me -> 200: body\/username must be string/m, 'names the operation and the field');
   t.match(failures.join('\n'), /^FAIL {2}ws a pong {2}.*must NOT have additional properties/m, 'names the frame');
   t.match(lastLine(result), /^\d+ passed, 2 failed$/);
+});
+
+t.test('a spent budget is reported as a 429 with its Retry-After, not as a puzzle', async (t) => {
+  // A deployment whose registration budget is spent (answered by the proxy: the server's own
+  // budget is shared with the runs above and must not be spent here).
+  const proxy = await startCorruptingProxy(t, server.baseUrl, {
+    answer: (method, urlPath) =>
+      method === 'POST' && urlPath === '/api/v1/auth/register'
+        ? {
+            status: 429,
+            headers: {
+              'content-type': 'application/problem+json',
+              'retry-after': '42',
+              'x-ratelimit-limit': '10',
+              'x-ratelimit-remaining': '0',
+              'x-ratelimit-reset': '42',
+            },
+            body: { type: 'about:blank', title: 'Too Many Requests', status: 429, code: 'rate_limited', detail: 'Slow down.' },
+          }
+        : undefined,
+  });
+  const result = await conformance(['--base', proxy]);
+  t.equal(result.code, 1, 'non-zero exit');
+  t.match(
+    result.stdout,
+    /^FAIL {2}registerUser {2}POST \/api\/v1\/auth\/register -> 429: rate limited by the deployment \(Retry-After: 42 s\); run again later or raise its budgets$/m,
+    'the 429 is named, with its Retry-After',
+  );
+  t.match(lastLine(result), /^\d+ passed, [1-9]\d* failed$/);
 });

@@ -8,7 +8,15 @@ import WebSocket, { WebSocketServer } from 'ws';
  * one kind of response body or one kind of server frame: a deliberately non-conforming
  * deployment, for tests of tools that must notice.
  */
+export interface CannedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
 export interface Corruptions {
+  /** Answers a request itself, without forwarding it (return undefined to forward). */
+  answer?: (method: string, path: string) => CannedResponse | undefined;
   /** Rewrites a JSON response body (return undefined to pass it through unchanged). */
   response?: (method: string, path: string, status: number, body: any) => any;
   /** Rewrites a server frame (return undefined to pass it through unchanged). */
@@ -18,6 +26,12 @@ export interface Corruptions {
 export async function startCorruptingProxy(t: Test, upstream: string, corruptions: Corruptions): Promise<string> {
   const target = new URL(upstream);
   const server: Server = createServer((req, res) => {
+    const canned = corruptions.answer?.(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!);
+    if (canned) {
+      req.resume();
+      res.writeHead(canned.status, canned.headers).end(JSON.stringify(canned.body));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
