@@ -35,6 +35,7 @@ interface Account {
 const PASSWORD = 'Conf0rmance-check-pw';
 /** Operations only an admin may run successfully (skipped with a reason without admin credentials). */
 export const ADMIN_OPERATIONS = ['getHealth', 'getMetrics', 'getUserStatistics', 'createUser', 'deleteUser'];
+const reportOf = (rest: RestClient) => rest.report;
 
 export async function runScenario(options: ScenarioOptions): Promise<void> {
   const { rest, report } = options;
@@ -115,7 +116,7 @@ async function accounts({ rest }: ScenarioOptions, state: State): Promise<void> 
   state.accounts.a = account(refreshed.body);
   const sessions = await rest.call('listSessions', { token: state.accounts.a.token, expect: [200] });
   const other = (sessions.body.items as Array<{ id: string; current: boolean }>).find((session) => !session.current);
-  if (!other) report(rest).abort('listSessions', 'the session of the registration is not listed');
+  if (!other) reportOf(rest).abort('listSessions', 'the session of the registration is not listed');
   await rest.call('revokeSession', { path: { session_id: other!.id }, token: state.accounts.a.token, expect: [204] });
   await rest.call('getMe', { token: registeredSessionToken, expect: [401], note: '(revoked session)' });
   const token = state.accounts.a.token;
@@ -127,11 +128,9 @@ async function accounts({ rest }: ScenarioOptions, state: State): Promise<void> 
   await rest.call('updateMe', { token, body: { role: 'admin' }, expect: [400], note: '(a field the caller may not set)' });
 }
 
-const report = (rest: RestClient) => rest.report;
-
 async function channelsAndGateway(options: ScenarioOptions, state: State): Promise<void> {
   const { rest, base, gateway } = options;
-  const r = report(rest);
+  const r = reportOf(rest);
   const a = state.accounts.a!;
   const b = state.accounts.b!;
   const c = state.accounts.c!;
