@@ -80,7 +80,8 @@ export const configSchema = z.object({
   // OAuth2 login (src/services/oauth-service.ts). A provider is enabled when its client id and
   // secret are set; every endpoint has the provider's public default and can point elsewhere
   // (a proxy, a local OAuth2 server for tests and walk-throughs).
-  OAUTH_CALLBACK_BASE_URL: httpUrl.default('http://localhost:8080'),
+  // Unset: the origin the request came to (fine locally; set it behind a proxy or in production).
+  OAUTH_CALLBACK_BASE_URL: httpUrl.optional(),
   OAUTH_DEFAULT_REDIRECT: z.string().min(1).default('/'),
   OAUTH_REDIRECT_ALLOWLIST: csv.default([]),
   OAUTH_HTTP_TIMEOUT_MS: positiveInt.default(10_000),

@@ -10,6 +10,8 @@ const OAUTH_COOKIE_PATH = '/api/v1/auth/oauth';
 
 // An API client asks for the token response; a browser (text/html, any type) gets redirects.
 const wantsJson = (request: FastifyRequest): boolean => /\bapplication\/json\b/i.test(request.headers.accept ?? '');
+/** Where this request was sent (the callback URL's default base when OAUTH_CALLBACK_BASE_URL is unset). */
+const originOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
 
 export function createOAuthHandlers(deps: { oauth: OAuthService; config: Config }): HandlerGroup<
   'startOAuthLogin' | 'completeOAuthLogin' | 'listMyIdentities' | 'unlinkMyIdentity'
@@ -23,7 +25,7 @@ export function createOAuthHandlers(deps: { oauth: OAuthService; config: Config 
     async startOAuthLogin(request, reply) {
       const { provider } = pathOf<'startOAuthLogin'>(request);
       const { redirect_to: redirectTo } = queryOf<'startOAuthLogin'>(request);
-      const started = await oauth.start(provider, redirectTo);
+      const started = await oauth.start(provider, redirectTo, originOf(request));
       return reply
         .setCookie(OAUTH_COOKIE, started.cookie, { ...cookieOptions, maxAge: OAUTH_STATE_TTL_SECONDS })
         .header('cache-control', 'no-store')
@@ -37,7 +39,7 @@ export function createOAuthHandlers(deps: { oauth: OAuthService; config: Config 
         provider,
         { code: query.code, state: query.state, error: query.error },
         request.cookies[OAUTH_COOKIE],
-        clientInfo(request),
+        { ...clientInfo(request), origin: originOf(request) },
       );
       // Single use whatever happened: the pending login is gone, so is its cookie.
       reply.clearCookie(OAUTH_COOKIE, cookieOptions).header('cache-control', 'no-store');

@@ -74,10 +74,11 @@ export function createOAuthService(deps: {
     return provider;
   }
 
-  const callbackUrl = (provider: string): string =>
-    new URL(`/api/v1/auth/oauth/${provider}/callback`, config.OAUTH_CALLBACK_BASE_URL).href;
+  /** The redirect URI registered with the provider: under OAUTH_CALLBACK_BASE_URL, else the origin the request came to. */
+  const callbackUrl = (provider: string, requestOrigin: string): string =>
+    new URL(`/api/v1/auth/oauth/${provider}/callback`, config.OAUTH_CALLBACK_BASE_URL ?? requestOrigin).href;
 
-  async function start(providerName: string, redirectTo: string | undefined): Promise<OAuthStart> {
+  async function start(providerName: string, redirectTo: string | undefined, requestOrigin: string): Promise<OAuthStart> {
     const provider = providerOf(providerName);
     const target = redirectTo ?? config.OAUTH_DEFAULT_REDIRECT;
     const problem = redirectTargetProblem(target, config.OAUTH_REDIRECT_ALLOWLIST);
@@ -96,7 +97,7 @@ export function createOAuthService(deps: {
     const url = new URL(provider.authorizeUrl);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', provider.clientId);
-    url.searchParams.set('redirect_uri', callbackUrl(provider.name));
+    url.searchParams.set('redirect_uri', callbackUrl(provider.name, requestOrigin));
     url.searchParams.set('scope', provider.scope);
     url.searchParams.set('state', state);
     url.searchParams.set('code_challenge', createHash('sha256').update(codeVerifier).digest('base64url'));
@@ -178,7 +179,12 @@ export function createOAuthService(deps: {
   return {
     start,
 
-    async complete(providerName: string, input: OAuthCallbackInput, cookie: string | undefined, client: ClientInfo): Promise<OAuthCompletion> {
+    async complete(
+      providerName: string,
+      input: OAuthCallbackInput,
+      cookie: string | undefined,
+      client: ClientInfo & { origin: string },
+    ): Promise<OAuthCompletion> {
       let redirectTo = config.OAUTH_DEFAULT_REDIRECT;
       try {
         const provider = providerOf(providerName);
@@ -193,10 +199,10 @@ export function createOAuthService(deps: {
             : new ProblemError('oauth_provider_error', 'The provider reported an error instead of a code.');
         }
         if (input.code === undefined) throw invalid('/code', 'is required', 'query');
-        const tokens = await provider.exchangeCode(input.code, pending.code_verifier, callbackUrl(provider.name));
+        const tokens = await provider.exchangeCode(input.code, pending.code_verifier, callbackUrl(provider.name, client.origin));
         const profile = await provider.readProfile(tokens, pending.nonce);
         const user = await resolveAccount(provider, profile);
-        return { ok: true, tokens: await auth.startSession(user, client), redirectTo };
+        return { ok: true, tokens: await auth.startSession(user, { userAgent: client.userAgent, ip: client.ip }), redirectTo };
       } catch (error) {
         if (error instanceof ProblemError) return { ok: false, problem: error, redirectTo };
         throw error;
