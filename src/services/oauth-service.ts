@@ -83,7 +83,7 @@ export function createOAuthService(deps: {
     const target = redirectTo ?? config.OAUTH_DEFAULT_REDIRECT;
     const problem = redirectTargetProblem(target, config.OAUTH_REDIRECT_ALLOWLIST);
     if (problem !== null) {
-      throw new ProblemError('redirect_not_allowed', `redirect_to ${problem}.`, [{ in: 'query', field: '/redirect_to', message: problem }]);
+      throw new ProblemError('redirect_not_allowed', `That redirect_to is not allowed: it ${problem}.`, [{ in: 'query', field: '/redirect_to', message: problem }]);
     }
     const state = random(32);
     const codeVerifier = random(48);
