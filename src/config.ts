@@ -9,10 +9,7 @@ import { redirectAllowlistProblems, redirectTargetProblem } from './domain/oauth
 const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
 const csv = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 const positiveInt = z.coerce.number().int().positive();
-const httpUrl = z
-  .string()
-  .url()
-  .refine((value) => /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** `budget=limit/window,...` (src/domain/rate-limit-budgets.ts); each bad entry is named. */
 const budgetOverrides = z
   .string()
