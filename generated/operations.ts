@@ -102,6 +102,34 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
+    "operationId": "startOAuthLogin",
+    "method": "GET",
+    "path": "/api/v1/auth/oauth/{provider}",
+    "tag": "oauth",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "completeOAuthLogin",
+    "method": "GET",
+    "path": "/api/v1/auth/oauth/{provider}/callback",
+    "tag": "oauth",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "listMyIdentities",
+    "method": "GET",
+    "path": "/api/v1/users/@me/identities",
+    "tag": "oauth",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "unlinkMyIdentity",
+    "method": "DELETE",
+    "path": "/api/v1/users/@me/identities/{provider}",
+    "tag": "oauth",
+    "routedByGlue": true
+  },
+  {
     "operationId": "getMe",
     "method": "GET",
     "path": "/api/v1/users/@me",
@@ -453,6 +481,10 @@ export type OperationId =
   | 'logoutUser'
   | 'listSessions'
   | 'revokeSession'
+  | 'startOAuthLogin'
+  | 'completeOAuthLogin'
+  | 'listMyIdentities'
+  | 'unlinkMyIdentity'
   | 'getMe'
   | 'deleteMe'
   | 'updateMe'

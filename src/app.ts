@@ -12,6 +12,7 @@ import { rejectedToken, unauthorized } from './errors.ts';
 import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
 import { createOpsHandlers } from './handlers/ops-handlers.ts';
+import { createOAuthHandlers } from './handlers/oauth-handlers.ts';
 import { createUsersHandlers } from './handlers/users-handlers.ts';
 import { createChannelsHandlers } from './handlers/channels-handlers.ts';
 import { createMessagesHandlers } from './handlers/messages-handlers.ts';
@@ -37,6 +38,7 @@ import { requestValidatorCompiler } from './request-validation.ts';
 import { bootstrapAdmin } from './services/admin-bootstrap.ts';
 import { createAuthService, type AccessClaims, type AuthService, type TokenSigner } from './services/auth-service.ts';
 import { createUsersService } from './services/users-service.ts';
+import { createOAuthService } from './services/oauth-service.ts';
 import { createChannelsService } from './services/channels-service.ts';
 import { createMessagesService } from './services/messages-service.ts';
 import { createGuildsService } from './services/guilds-service.ts';
@@ -188,8 +190,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     accountOf: (request) => app.authService.loginRateKey((request.body as { login: string }).login),
   });
   await app.register(databasePlugin, { config });
+  const jwtSecret = await loadJwtSecret(config);
   await app.register(jwt, {
-    secret: await loadJwtSecret(config),
+    secret: jwtSecret,
     sign: { algorithm: 'HS256', expiresIn: config.ACCESS_TOKEN_TTL_SECONDS },
     verify: { algorithms: ['HS256'] },
   });
@@ -242,6 +245,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
+  const oauthService = createOAuthService({
+    db: app.db,
+    config,
+    auth: authService,
+    cookieKey: jwtSecret,
+    ...(options.clock ? { now: options.clock } : {}),
+  });
 
   const serviceHandlers = {
     ...createOpsHandlers({
@@ -255,6 +265,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       }),
     }),
     ...createAuthHandlers({ auth: authService, config }),
+    ...createOAuthHandlers({ oauth: oauthService, config }),
     ...createUsersHandlers({ users: usersService }),
     ...createChannelsHandlers({ channels: channelsService }),
     ...createMessagesHandlers({ messages: messagesService }),

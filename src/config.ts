@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBudgetOverrides, type BudgetOverrides } from './domain/rate-limit-budgets.ts';
+import { redirectAllowlistProblems, redirectTargetProblem } from './domain/oauth-redirect.ts';
 
 /**
  * Every setting Parley reads from the environment, validated once at start.
@@ -8,6 +9,7 @@ import { parseBudgetOverrides, type BudgetOverrides } from './domain/rate-limit-
 const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
 const csv = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 const positiveInt = z.coerce.number().int().positive();
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** `budget=limit/window,...` (src/domain/rate-limit-budgets.ts); each bad entry is named. */
 const budgetOverrides = z
   .string()
@@ -72,6 +74,31 @@ export const configSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   REDIS_URL: z.string().url().optional(),
+  // OAuth2 login (src/services/oauth-service.ts). A provider is enabled when its client id and
+  // secret are set; every endpoint has the provider's public default and can point elsewhere
+  // (a proxy, a local OAuth2 server for tests and walk-throughs).
+  // Unset: the origin the request came to (fine locally; set it behind a proxy or in production).
+  OAUTH_CALLBACK_BASE_URL: httpUrl.optional(),
+  OAUTH_DEFAULT_REDIRECT: z.string().min(1).default('/'),
+  OAUTH_REDIRECT_ALLOWLIST: csv.default([]),
+  OAUTH_HTTP_TIMEOUT_MS: positiveInt.default(10_000),
+  OAUTH_GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  OAUTH_GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_GOOGLE_AUTHORIZE_URL: httpUrl.default('https://accounts.google.com/o/oauth2/v2/auth'),
+  OAUTH_GOOGLE_TOKEN_URL: httpUrl.default('https://oauth2.googleapis.com/token'),
+  OAUTH_GOOGLE_JWKS_URL: httpUrl.default('https://www.googleapis.com/oauth2/v3/certs'),
+  OAUTH_GOOGLE_ISSUER: z.string().min(1).default('https://accounts.google.com'),
+  OAUTH_GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  OAUTH_GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_GITHUB_AUTHORIZE_URL: httpUrl.default('https://github.com/login/oauth/authorize'),
+  OAUTH_GITHUB_TOKEN_URL: httpUrl.default('https://github.com/login/oauth/access_token'),
+  OAUTH_GITHUB_USER_URL: httpUrl.default('https://api.github.com/user'),
+  OAUTH_GITHUB_EMAILS_URL: httpUrl.default('https://api.github.com/user/emails'),
+  OAUTH_FACEBOOK_CLIENT_ID: z.string().min(1).optional(),
+  OAUTH_FACEBOOK_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_FACEBOOK_AUTHORIZE_URL: httpUrl.default('https://www.facebook.com/v19.0/dialog/oauth'),
+  OAUTH_FACEBOOK_TOKEN_URL: httpUrl.default('https://graph.facebook.com/v19.0/oauth/access_token'),
+  OAUTH_FACEBOOK_PROFILE_URL: httpUrl.default('https://graph.facebook.com/v19.0/me'),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -106,6 +133,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Node refuses a server whose headers timeout is longer than its request timeout.
     throw new ConfigError(['HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS']);
   }
+  for (const provider of ['GOOGLE', 'GITHUB', 'FACEBOOK'] as const) {
+    // Half a provider is a typo, not a choice: refuse it rather than silently disable the provider.
+    if ((config[`OAUTH_${provider}_CLIENT_ID`] === undefined) !== (config[`OAUTH_${provider}_CLIENT_SECRET`] === undefined)) {
+      throw new ConfigError([`OAUTH_${provider}_CLIENT_ID/OAUTH_${provider}_CLIENT_SECRET: set both or neither`]);
+    }
+  }
+  const allowlistProblems = redirectAllowlistProblems(config.OAUTH_REDIRECT_ALLOWLIST);
+  if (allowlistProblems.length > 0) throw new ConfigError(allowlistProblems.map((problem) => `OAUTH_REDIRECT_ALLOWLIST: ${problem}`));
+  const defaultRedirectProblem = redirectTargetProblem(config.OAUTH_DEFAULT_REDIRECT, config.OAUTH_REDIRECT_ALLOWLIST);
+  if (defaultRedirectProblem !== null) throw new ConfigError([`OAUTH_DEFAULT_REDIRECT: ${defaultRedirectProblem}`]);
   if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
   }

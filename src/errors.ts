@@ -28,6 +28,17 @@ export const problemCodes = {
   header_fields_too_large: { status: 431, title: 'Request Header Fields Too Large', gateway: 'internal_error' },
   internal_error: { status: 500, title: 'Internal Server Error', gateway: 'internal_error' },
   service_unavailable: { status: 503, title: 'Service Unavailable', gateway: 'internal_error' },
+  // OAuth login (src/services/oauth-service.ts): HTTP only, never raised on the gateway.
+  provider_not_configured: { status: 404, title: 'Not Found', gateway: 'internal_error' },
+  redirect_not_allowed: { status: 400, title: 'Bad Request', gateway: 'internal_error' },
+  oauth_state_invalid: { status: 400, title: 'Bad Request', gateway: 'internal_error' },
+  oauth_access_denied: { status: 403, title: 'Forbidden', gateway: 'internal_error' },
+  oauth_email_unverified: { status: 409, title: 'Conflict', gateway: 'internal_error' },
+  oauth_email_missing: { status: 422, title: 'Unprocessable Content', gateway: 'internal_error' },
+  oauth_provider_error: { status: 502, title: 'Bad Gateway', gateway: 'internal_error' },
+  oauth_id_token_invalid: { status: 502, title: 'Bad Gateway', gateway: 'internal_error' },
+  oauth_provider_timeout: { status: 504, title: 'Gateway Timeout', gateway: 'internal_error' },
+  last_sign_in_method: { status: 409, title: 'Conflict', gateway: 'internal_error' },
 } as const satisfies Record<string, { status: number; title: string; gateway: ErrorCode }>;
 
 export type ProblemCode = keyof typeof problemCodes;

@@ -69,6 +69,14 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     [{ WS_MAX_CONNECTIONS_PER_IP: 'many' }, 'WS_MAX_CONNECTIONS_PER_IP'],
     [{ REFRESH_REUSE_GRACE_SECONDS: '301' }, 'REFRESH_REUSE_GRACE_SECONDS'],
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ OAUTH_GITHUB_CLIENT_ID: 'only-the-id' }, 'OAUTH_GITHUB_CLIENT_ID/OAUTH_GITHUB_CLIENT_SECRET'],
+    [{ OAUTH_GOOGLE_CLIENT_SECRET: 'only-the-secret' }, 'OAUTH_GOOGLE_CLIENT_ID/OAUTH_GOOGLE_CLIENT_SECRET'],
+    [{ OAUTH_GOOGLE_TOKEN_URL: 'ftp://example.com/token' }, 'OAUTH_GOOGLE_TOKEN_URL'],
+    [{ OAUTH_CALLBACK_BASE_URL: 'not a url' }, 'OAUTH_CALLBACK_BASE_URL'],
+    [{ OAUTH_HTTP_TIMEOUT_MS: '0' }, 'OAUTH_HTTP_TIMEOUT_MS'],
+    [{ OAUTH_REDIRECT_ALLOWLIST: 'https://app.example.com/path' }, 'OAUTH_REDIRECT_ALLOWLIST'],
+    [{ OAUTH_DEFAULT_REDIRECT: 'https://evil.example/' }, 'OAUTH_DEFAULT_REDIRECT'],
+    [{ OAUTH_DEFAULT_REDIRECT: '//evil.example/' }, 'OAUTH_DEFAULT_REDIRECT'],
   ];
   for (const [env, name] of cases) {
     const issues = issuesOf(env);
@@ -78,6 +86,22 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
   const several = issuesOf({ PORT: 'abc', LOG_LEVEL: 'loud' });
   t.same(several.map((issue) => issue.split(':')[0]), ['PORT', 'LOG_LEVEL'], 'every bad variable is named at once');
   t.throws(() => loadConfig({ PORT: 'abc' }), { name: 'ConfigError', message: /Invalid configuration:\n {2}- PORT: / });
+});
+
+t.test('OAuth settings: defaults, a provider is both id and secret, the default redirect passes the allowlist', async (t) => {
+  const defaults = loadConfig({});
+  t.equal(defaults.OAUTH_CALLBACK_BASE_URL, undefined, 'unset: the callback URL follows the request origin');
+  t.equal(defaults.OAUTH_DEFAULT_REDIRECT, '/');
+  t.equal(defaults.OAUTH_HTTP_TIMEOUT_MS, 10_000);
+  t.equal(defaults.OAUTH_GITHUB_USER_URL, 'https://api.github.com/user');
+  const configured = loadConfig({
+    OAUTH_GITHUB_CLIENT_ID: 'id',
+    OAUTH_GITHUB_CLIENT_SECRET: 'secret',
+    OAUTH_REDIRECT_ALLOWLIST: 'https://app.example.com, http://localhost:3000',
+    OAUTH_DEFAULT_REDIRECT: 'https://app.example.com/home',
+  });
+  t.same(configured.OAUTH_REDIRECT_ALLOWLIST, ['https://app.example.com', 'http://localhost:3000']);
+  t.equal(configured.OAUTH_DEFAULT_REDIRECT, 'https://app.example.com/home');
 });
 
 t.test('RATE_LIMITS: budget overrides, each bad entry named at boot', async (t) => {

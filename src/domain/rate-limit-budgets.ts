@@ -48,6 +48,8 @@ export const defaultBudgets = {
   invite_use: { limit: 30, windowMs: MINUTE, key: ['ip'] },
   membership: { limit: 30, windowMs: MINUTE, key: ['user'] },
   settings: { limit: 30, windowMs: MINUTE, key: ['user'] },
+  // Each OAuth login is two requests (the start and the provider's redirect back).
+  oauth: { limit: 40, windowMs: MINUTE, key: ['ip'] },
 } as const satisfies Record<string, Budget>;
 
 export type BudgetName = keyof typeof defaultBudgets;
@@ -94,6 +96,9 @@ export const operationBudgets: Readonly<Partial<Record<keyof operations, readonl
   addGuildMemberRole: ['membership'],
   removeGuildMemberRole: ['membership'],
   joinGuildByInvite: ['membership', 'invite_use'],
+  startOAuthLogin: ['oauth'],
+  completeOAuthLogin: ['oauth'],
+  unlinkMyIdentity: ['profile'],
 };
 
 /** Gateway frames that spend a budget; a refused frame gets an `error` frame, the socket stays open. */

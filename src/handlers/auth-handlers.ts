@@ -9,47 +9,53 @@ export const ACCESS_COOKIE = 'parley_access';
 export const REFRESH_COOKIE = 'parley_refresh';
 const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
-const clientInfo = (request: FastifyRequest): ClientInfo => ({
+export const clientInfo = (request: FastifyRequest): ClientInfo => ({
   userAgent: request.headers['user-agent'] ?? null,
   ip: request.ip ?? null,
 });
+
+/** The session's tokens as the HttpOnly auth cookies (password and OAuth login alike), never cached. */
+export function setAuthCookies(reply: FastifyReply, config: Config, tokens: IssuedTokens): FastifyReply {
+  const cookieOptions = { httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'strict' as const };
+  return reply
+    .setCookie(ACCESS_COOKIE, tokens.access_token, { ...cookieOptions, path: '/', maxAge: config.ACCESS_TOKEN_TTL_SECONDS })
+    .setCookie(REFRESH_COOKIE, tokens.refresh_token, {
+      ...cookieOptions,
+      path: REFRESH_COOKIE_PATH,
+      maxAge: config.REFRESH_TOKEN_TTL_SECONDS,
+    })
+    .header('cache-control', 'no-store');
+}
+
+/** The token response (openapi.yaml `TokenResponse`) with the auth cookies. */
+export function sendTokens(reply: FastifyReply, config: Config, status: number, tokens: IssuedTokens) {
+  setAuthCookies(reply, config, tokens);
+  return reply.code(status).send({ ...tokens, user: toApiUser(tokens.user, 'full') });
+}
 
 export function createAuthHandlers(deps: { auth: AuthService; config: Config }): HandlerGroup<
   'registerUser' | 'loginUser' | 'refreshToken' | 'logoutUser' | 'listSessions' | 'revokeSession'
 > {
   const { auth, config } = deps;
-  const cookieOptions = { httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'strict' as const };
-
-  function sendTokens(reply: FastifyReply, status: number, tokens: IssuedTokens) {
-    reply
-      .setCookie(ACCESS_COOKIE, tokens.access_token, { ...cookieOptions, path: '/', maxAge: config.ACCESS_TOKEN_TTL_SECONDS })
-      .setCookie(REFRESH_COOKIE, tokens.refresh_token, {
-        ...cookieOptions,
-        path: REFRESH_COOKIE_PATH,
-        maxAge: config.REFRESH_TOKEN_TTL_SECONDS,
-      })
-      .header('cache-control', 'no-store');
-    return reply.code(status).send({ ...tokens, user: toApiUser(tokens.user, 'full') });
-  }
 
   return {
     async registerUser(request, reply) {
       const body = bodyOf<'registerUser'>(request);
       const user = await auth.createAccount(body);
-      return sendTokens(reply, 201, await auth.startSession(user, clientInfo(request)));
+      return sendTokens(reply, config, 201, await auth.startSession(user, clientInfo(request)));
     },
 
     async loginUser(request, reply) {
       // Per IP and per account (budgets `login`, `login_account`): src/plugins/rate-limit-plugin.ts.
       const body = bodyOf<'loginUser'>(request);
-      return sendTokens(reply, 200, await auth.login(body.login, body.password, clientInfo(request)));
+      return sendTokens(reply, config, 200, await auth.login(body.login, body.password, clientInfo(request)));
     },
 
     async refreshToken(request, reply) {
       const body = (request.body ?? {}) as { refresh_token?: string };
       const token = body.refresh_token ?? request.cookies[REFRESH_COOKIE];
       if (!token) throw unauthorized('No refresh token was given.');
-      return sendTokens(reply, 200, await auth.refresh(token));
+      return sendTokens(reply, config, 200, await auth.refresh(token));
     },
 
     async logoutUser(request, reply) {

@@ -66,11 +66,15 @@ export function createUsersService(deps: { db: DatabasePool; auth: AuthService; 
         throw invalid('/password', 'is required with current_password');
       }
       if (password !== undefined) {
-        if (currentPassword === undefined) throw invalid('/current_password', 'is required to change the password');
         assertPasswordPolicy(password);
         const credentials = await users.findCredentialsById(db, auth.userId);
-        if (!credentials || !(await verifyPassword(credentials.password_hash, currentPassword))) {
-          throw new ProblemError('invalid_credentials', 'The current password is wrong.');
+        if (!credentials) throw notFound('user');
+        // An account created by OAuth login has no password yet: its first one needs no current one.
+        if (credentials.password_hash !== null) {
+          if (currentPassword === undefined) throw invalid('/current_password', 'is required to change the password');
+          if (!(await verifyPassword(credentials.password_hash, currentPassword))) {
+            throw new ProblemError('invalid_credentials', 'The current password is wrong.');
+          }
         }
         changes.password_hash = await hashPassword(password);
       }
