@@ -126,6 +126,18 @@ async function accounts({ rest }: ScenarioOptions, state: State): Promise<void> 
   await rest.call('getUser', { token, path: { user_id: state.accounts.b!.id }, expect: [200] });
   await rest.call('listUsers', { token, query: { q: prefix, limit: 10 }, expect: [200] });
   await rest.call('updateMe', { token, body: { role: 'admin' }, expect: [400], note: '(a field the caller may not set)' });
+  await oauthLogin(rest, token);
+}
+
+/**
+ * The OAuth operations as far as a run without a provider account can go: whether the deployment
+ * configured GitHub decides between the redirect and `provider_not_configured`, both documented.
+ */
+async function oauthLogin(rest: RestClient, token: string): Promise<void> {
+  await rest.call('listMyIdentities', { token, expect: [200] });
+  await rest.call('unlinkMyIdentity', { token, path: { provider: 'github' }, expect: [404], note: '(nothing linked)' });
+  await rest.call('startOAuthLogin', { path: { provider: 'github' }, expect: [302, 404] });
+  await rest.call('completeOAuthLogin', { path: { provider: 'github' }, expect: [302, 400, 404], note: '(no state cookie)' });
 }
 
 async function channelsAndGateway(options: ScenarioOptions, state: State): Promise<void> {
