@@ -52,3 +52,18 @@ t.test('MessageCursor: advances only forward, per channel; a baseline never move
   cursor.forget('a');
   t.equal(cursor.last('a'), undefined);
 });
+
+t.test('the library imports nothing but its own files and openapi-fetch (it runs in browsers)', async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../../clients/typescript/src/', import.meta.url);
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+  const imports = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      if (!match[1]!.startsWith('./') && !match[1]!.startsWith('../')) imports.add(match[1]!);
+    }
+    t.notMatch(text, /\bprocess\.|\bBuffer\b|\brequire\(/, `${file} uses no Node globals`);
+  }
+  t.same([...imports], ['openapi-fetch'], 'the only package import');
+});
