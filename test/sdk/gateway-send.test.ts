@@ -69,3 +69,22 @@ t.test('a refused send rejects with a typed gateway error; the session stays usa
   await until(() => seen.some((m) => m.id === stored.id), 'the message event of the own message');
   t.equal(gateway.state, 'ready');
 });
+
+t.test('the client answers the heartbeat: pings keep the session open past the heartbeat timeout', async (t) => {
+  const { api, baseUrl } = await build(t, { WS_HEARTBEAT_INTERVAL_MS: 200 });
+  const user = await register(api);
+  const sent: Array<{ type: string; [key: string]: unknown }> = [];
+  let pongs = 0;
+  const gateway = sdkClient(t, baseUrl, user).gateway({
+    webSocket: checkedWebSocket(t, { sent, onFrame: (frame) => void (frame.type === 'pong' && (pongs += 1)) }),
+  });
+  t.teardown(() => gateway.close());
+  const drops: number[] = [];
+  gateway.on('disconnected', ({ code }) => drops.push(code));
+  await gateway.connect();
+  // The server closes 4009 after 1.5 intervals (300 ms) without a frame; five pings span 1 s.
+  await until(() => pongs >= 5 || drops.length > 0, 'five pongs');
+  t.same(drops, [], 'never disconnected');
+  t.ok(sent.filter((frame) => frame.type === 'ping').length >= 5, 'pings were sent');
+  t.equal(gateway.state, 'ready');
+});
