@@ -1,5 +1,6 @@
 import t from 'tap';
 import { ParleyGatewayError, type Message } from '../../clients/typescript/src/index.ts';
+import { decodeJwt, signJwt } from '../helpers/accounts.ts';
 import { build, register } from '../helpers/build.ts';
 import { expectStatus, generalId } from '../helpers/chat.ts';
 import { checkedWebSocket, dropConnections, sdkClient, until } from '../helpers/sdk.ts';
@@ -87,4 +88,31 @@ t.test('the client answers the heartbeat: pings keep the session open past the h
   t.same(drops, [], 'never disconnected');
   t.ok(sent.filter((frame) => frame.type === 'ping').length >= 5, 'pings were sent');
   t.equal(gateway.state, 'ready');
+});
+
+t.test('a resume refused for an expired token (4004) refreshes the tokens once and resumes', async (t) => {
+  const { app, api, baseUrl, config } = await build(t);
+  const user = await register(api);
+  const general = await generalId(api, user);
+  const client = sdkClient(t, baseUrl, user);
+  const gateway = client.gateway({ webSocket: checkedWebSocket(t), backoff: { initialMs: 2, maxMs: 20 } });
+  t.teardown(() => gateway.close());
+  const events: string[] = [];
+  gateway.on('disconnected', ({ code }) => events.push(`disconnected ${code}`));
+  gateway.on('connected', ({ resumed }) => events.push(resumed ? 'resumed' : 'fresh'));
+  const seen: string[] = [];
+  gateway.on('message', ({ message }) => seen.push(message.content));
+  await gateway.connect();
+
+  // The stored access token expires while connected; then the connection drops.
+  const { payload } = decodeJwt(user.token);
+  const past = Math.floor(Date.now() / 1000) - 60;
+  await client.tokens.set({ accessToken: signJwt({ ...payload, iat: past - 900, exp: past }, { secret: config.JWT_SECRET! }), refreshToken: user.refreshToken });
+  dropConnections(app, user.user.id);
+  await until(() => events.includes('resumed'), 'the resume');
+  t.equal(client.refreshCount, 1, 'one refresh');
+  t.same(events, ['fresh', 'disconnected 1006', 'disconnected 4004', 'resumed'], 'drop, refused resume, refresh, resumed');
+  await gateway.sendMessage(general, 'still here');
+  await until(() => seen.includes('still here'), 'the message');
+  t.equal(gateway.session.sessionId !== null, true);
 });
