@@ -400,9 +400,10 @@ export class ParleyGateway {
   #online(socket: WebSocketLike, resumed: boolean, replayed: number): void {
     this.#attempt = 0;
     this.#authRetried = false;
-    this.#state = 'ready';
+    // 'ready' only once missed messages are in: commands wait for the catch-up (sends queue).
     const done = () => {
       if (this.#socket !== socket) return;
+      this.#state = 'ready';
       for (const pending of this.#pendingSends.values()) this.#write(socket, pending.frame);
       if (this.#ready && this.#firstConnect) {
         this.#firstConnect.resolve(this.#ready);
