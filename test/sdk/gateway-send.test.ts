@@ -116,3 +116,44 @@ t.test('a resume refused for an expired token (4004) refreshes the tokens once a
   await until(() => seen.includes('still here'), 'the message');
   t.equal(gateway.session.sessionId !== null, true);
 });
+
+t.test('a send refused as rate_limited is sent again when the window resets', async (t) => {
+  let now = Date.now();
+  const { api, baseUrl } = await build(t, { RATE_LIMITS: { message_send: { limit: 2, windowMs: 120_000 } } }, { clock: () => now });
+  const user = await register(api);
+  const general = await generalId(api, user);
+  const waits: Array<{ ms: number; run: () => void }> = [];
+  const gateway = sdkClient(t, baseUrl, user).gateway({
+    webSocket: checkedWebSocket(t, {
+      onFrame: (frame) => {
+        if (frame.type === 'error') errors.push(String(frame.code));
+      },
+    }),
+    // Waits over a minute (the rate-limit retry; the heartbeat is 30 s) are held for the test to
+    // run; others run as usual.
+    clock: {
+      setTimeout: (callback, ms) => {
+        if (ms <= 60_000) return setTimeout(callback, ms);
+        waits.push({ ms, run: callback });
+        return null;
+      },
+    },
+  });
+  const errors: string[] = [];
+  t.teardown(() => gateway.close());
+  await gateway.connect();
+  const first = await Promise.all([gateway.sendMessage(general, 'one'), gateway.sendMessage(general, 'two')]);
+  let third: Message | undefined;
+  void gateway.sendMessage(general, 'three').then((m) => (third = m));
+  await until(() => waits.length === 1, 'the retry to be scheduled');
+  t.same(errors, ['rate_limited'], 'the third send was refused');
+  t.ok(waits[0]!.ms > 110_000 && waits[0]!.ms <= 120_000, 'the retry waits for the window reset (retry_after_ms)');
+  t.equal(third, undefined, 'and is still pending');
+  now += 120_000;
+  waits[0]!.run();
+  await until(() => third !== undefined, 'the retried send');
+  t.equal(third!.content, 'three');
+  const page = await expectStatus(api('GET', `/api/v1/channels/${general}/messages?limit=10`, { token: user.token }), [200], 'history');
+  t.same((page.items as Message[]).map((m) => m.content).reverse(), ['one', 'two', 'three'], 'each stored once');
+  t.equal(first.length, 2);
+});

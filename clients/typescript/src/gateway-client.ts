@@ -496,6 +496,15 @@ export class ParleyGateway {
     if (ref === undefined) return;
     const send = this.#pendingSends.get(ref);
     if (send) {
+      if (frame.type === 'error' && frame.code === 'rate_limited') {
+        // A refused frame changed nothing: send it again when the budget's window resets (a
+        // reconnect meanwhile resends it anyway, so only this connection's timer acts).
+        const socket = this.#socket;
+        this.#clock.setTimeout(() => {
+          if (socket && this.#socket === socket && this.#state === 'ready' && this.#pendingSends.get(ref) === send) this.#write(socket, send.frame);
+        }, frame.retry_after_ms ?? 1000);
+        return;
+      }
       this.#pendingSends.delete(ref);
       if (frame.type === 'ack' && frame.message) send.resolve(frame.message);
       else if (frame.type === 'error') send.reject(errorOf(frame));
