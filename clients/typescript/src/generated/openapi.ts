@@ -244,6 +244,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/oauth/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: components["parameters"]["OAuthProvider"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Start an OAuth2 login with a provider (redirects to it)
+         * @description Redirects (302) the browser to the provider's authorization endpoint with `state`, a PKCE
+         *     `code_challenge` (S256) and, for OpenID Connect (`google`), a `nonce`. The state is kept
+         *     server-side for 10 minutes, single use, and bound to the browser by the signed, HttpOnly,
+         *     `SameSite=Lax` cookie `parley_oauth` (path `/api/v1/auth/oauth`). `redirect_to`, where the
+         *     callback sends the browser afterwards, must be a path on this server (`/app/...`) or an
+         *     absolute URL whose origin is in `OAUTH_REDIRECT_ALLOWLIST`; anything else is a 400
+         *     `redirect_not_allowed` (no open redirect). A provider is available when its client id and
+         *     secret are configured; any other name is a 404 `provider_not_configured`.
+         */
+        get: operations["startOAuthLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: components["parameters"]["OAuthProvider"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The provider's redirect back; signs in like a password login
+         * @description Register `<OAUTH_CALLBACK_BASE_URL>/api/v1/auth/oauth/{provider}/callback` as the redirect URI
+         *     with each provider. The callback checks `state` against the `parley_oauth` cookie and the
+         *     stored state (single use, 10 minutes), exchanges `code` with the PKCE verifier, reads the
+         *     profile (for `google`: verifies the `id_token` against the provider's JWKS, its `iss`, `aud`,
+         *     `exp` and `nonce`), then signs in exactly like `POST /auth/login`: a new session, and the
+         *     access and refresh tokens as the HttpOnly cookies `parley_access` and `parley_refresh`.
+         *
+         *     The account: a known identity signs into its account; a new identity whose **verified**
+         *     email belongs to an account is linked to it; an unverified email is never linked (409
+         *     `oauth_email_unverified` when an account has it); otherwise a new account is created, with no
+         *     password and a unique username derived from the profile. A deactivated account is refused
+         *     (403 `account_inactive`).
+         *
+         *     With `Accept: application/json` the answer is the token response (200) or a problem. Otherwise
+         *     the browser is redirected (302) to the `redirect_to` of the start (or `OAUTH_DEFAULT_REDIRECT`):
+         *     on success with nothing added (tokens never appear in a URL), on failure with `?error=<code>`,
+         *     the problem `code` the JSON answer would carry.
+         */
+        get: operations["completeOAuthLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/@me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My linked OAuth identities */
+        get: operations["listMyIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/@me/identities/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: components["parameters"]["OAuthProvider"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink one of my OAuth identities
+         * @description Refused with 409 `last_sign_in_method` when it is the caller's last way to sign in (the
+         *     account has no password and no other identity): set a password first (`PATCH /users/@me`).
+         */
+        delete: operations["unlinkMyIdentity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/@me": {
         parameters: {
             query?: never;
@@ -264,7 +371,8 @@ export interface paths {
         head?: never;
         /**
          * Update my profile or password
-         * @description Changing `password` needs `current_password` and ends every other session of the caller.
+         * @description Changing `password` needs `current_password` and ends every other session of the caller;
+         *     an account created by OAuth login has no password yet and sets its first one without it.
          *     `role`, `active` and `id` cannot be set here (400).
          */
         patch: operations["updateMe"];
@@ -1051,7 +1159,7 @@ export interface components {
              * @description Stable machine-readable code.
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_credentials" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "request_timeout" | "header_fields_too_large" | "account_inactive" | "service_unavailable" | "internal_error";
+            code: "validation_failed" | "invalid_credentials" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "request_timeout" | "header_fields_too_large" | "account_inactive" | "service_unavailable" | "internal_error" | "provider_not_configured" | "redirect_not_allowed" | "oauth_state_invalid" | "oauth_access_denied" | "oauth_provider_error" | "oauth_provider_timeout" | "oauth_id_token_invalid" | "oauth_email_missing" | "oauth_email_unverified" | "last_sign_in_method";
             /** @description Each bad value (validation problems, and conflicts that name a field). */
             errors?: components["schemas"]["FieldError"][];
             request_id?: string;
@@ -1183,6 +1291,30 @@ export interface components {
         };
         SessionListResponse: {
             items: components["schemas"]["Session"][];
+        };
+        /**
+         * OAuthProviderName
+         * @description An OAuth2 provider (`google`, `github`, `facebook`); only configured ones work.
+         * @example github
+         */
+        OAuthProviderName: string;
+        /**
+         * Identity
+         * @description An OAuth identity linked to the account.
+         */
+        Identity: {
+            provider: components["schemas"]["OAuthProviderName"];
+            /** @description The provider's id of the account (`sub` for OpenID Connect). */
+            provider_user_id: string;
+            /** @description The email the provider gave when the identity was linked. */
+            email: string | null;
+            linked_at: components["schemas"]["Timestamp"];
+        };
+        /** IdentityListResponse */
+        IdentityListResponse: {
+            items: components["schemas"]["Identity"][];
+            /** @description Whether the account can also sign in with a password. */
+            has_password: boolean;
         };
         UpdateMeRequest: {
             username?: components["schemas"]["Username"];
@@ -2094,6 +2226,7 @@ export interface components {
         MessageId: components["schemas"]["Snowflake"];
         GuildId: components["schemas"]["Snowflake"];
         RoleId: components["schemas"]["Snowflake"];
+        OAuthProvider: components["schemas"]["OAuthProviderName"];
         InviteCode: components["schemas"]["InviteCodeString"];
     };
     requestBodies: never;
@@ -2431,6 +2564,231 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    startOAuthLogin: {
+        parameters: {
+            query?: {
+                /** @description Where to send the browser after the login (default `OAUTH_DEFAULT_REDIRECT`). */
+                redirect_to?: string;
+            };
+            header?: never;
+            path: {
+                provider: components["parameters"]["OAuthProvider"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's authorization endpoint; sets the `parley_oauth` state cookie. */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL with `client_id`, `redirect_uri`, `state`, `code_challenge`, `code_challenge_method=S256` (and `nonce`). */
+                    Location: string;
+                    /** @description `parley_oauth=<signed state>; Path=/api/v1/auth/oauth; Max-Age=600; HttpOnly; SameSite=Lax` */
+                    "Set-Cookie": string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A bad parameter, or a `redirect_to` outside the allowlist (`code` = `redirect_not_allowed`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such provider, or it is not configured (`code` = `provider_not_configured`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    completeOAuthLogin: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                /** @description Set by the provider instead of `code`, e.g. `access_denied` when the user declined. */
+                error?: string;
+                error_description?: string;
+                /** @description Facebook's extra error field (ignored). */
+                error_reason?: string;
+                /** @description Google echoes the granted scopes (ignored). */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                provider: components["parameters"]["OAuthProvider"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["TokenIssued"];
+            /**
+             * @description Browser mode (no `Accept: application/json`): to `redirect_to` (or `OAUTH_DEFAULT_REDIRECT`).
+             *     On success the auth cookies are set; on failure the URL carries `error=<problem code>`.
+             */
+            302: {
+                headers: {
+                    Location: string;
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description A bad parameter, or the state is missing, does not match the cookie, was already used or
+             *     expired (`code` = `oauth_state_invalid`).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user declined at the provider (`oauth_access_denied`), or the account is deactivated (`account_inactive`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such provider, or it is not configured (`code` = `provider_not_configured`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The provider's email is not verified and belongs to an existing account
+             *     (`oauth_email_unverified`), or the account with that verified email is already linked
+             *     to another account of this provider (`conflict`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider gave no usable email address (`code` = `oauth_email_missing`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description The provider refused the code exchange (a wrong PKCE verifier, an expired code), its
+             *     profile request failed (`oauth_provider_error`), or its `id_token` failed verification:
+             *     signature, issuer, audience, expiry or nonce (`oauth_id_token_invalid`).
+             */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer within `OAUTH_HTTP_TIMEOUT_MS` (`code` = `oauth_provider_timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's linked identities, oldest first, and whether the account has a password. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityListResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    unlinkMyIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: components["parameters"]["OAuthProvider"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked; signing in with that provider account would now create or link anew. */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description It is the caller's last way to sign in (`code` = `last_sign_in_method`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
