@@ -86,7 +86,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document, bundled, as JSON */
+        /**
+         * This document, bundled, as JSON
+         * @description Self-contained (no `$ref` outside the document). `servers` names the server's public URL
+         *     (`PUBLIC_URL`, or the address it listens on).
+         */
         get: operations["getOpenApiJson"];
         put?: never;
         post?: never;
@@ -103,7 +107,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document as written (YAML) */
+        /**
+         * This document, bundled, as YAML
+         * @description The same document as `GET /openapi.json`, in YAML.
+         */
         get: operations["getOpenApiYaml"];
         put?: never;
         post?: never;
@@ -120,8 +127,129 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The WebSocket gateway contract (AsyncAPI 3.0, YAML) */
+        /**
+         * The WebSocket gateway contract (AsyncAPI 3.0, bundled, YAML)
+         * @description Self-contained: the REST schemas it shares (`User`, `Message`, `Channel`, ...) are inlined,
+         *     so the document parses on its own. `servers` names the server's public URL (`PUBLIC_URL`,
+         *     or the address it listens on) with the `ws` or `wss` protocol.
+         */
         get: operations["getAsyncApiYaml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/asyncapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The WebSocket gateway contract (AsyncAPI 3.0, bundled, JSON)
+         * @description The same document as `GET /asyncapi.yaml`, in JSON.
+         */
+        get: operations["getAsyncApiJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** REST API reference (HTML, rendered from this document by Redoc) */
+        get: operations["getRestDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Documentation index (HTML)
+         * @description Links the REST and gateway references, the raw specs and the SDK's README.
+         */
+        get: operations["getDocsIndex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/realtime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebSocket gateway reference (HTML, rendered from asyncapi.yaml)
+         * @description Every client and server frame with its schema and example, the close codes, authentication,
+         *     heartbeat and resume. Rendered by `npm run gen` (AsyncAPI's React component, server-side);
+         *     the page needs no script.
+         */
+        get: operations["getRealtimeDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/sdk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The TypeScript SDK's README (HTML)
+         * @description `clients/typescript/README.md` of this release, rendered as HTML.
+         */
+        get: operations["getSdkReadme"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/assets/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A script or style sheet of the docs pages */
+        get: operations["getDocsAsset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2366,6 +2494,154 @@ export interface operations {
                 };
                 content: {
                     "application/yaml": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getAsyncApiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The AsyncAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRestDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page; it loads `/openapi.json` and its script from `/docs/assets/`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocsIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The index page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRealtimeDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSdkReadme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The README page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description This build has no SDK README. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocsAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file name, e.g. `redoc.standalone.js` or `docs.css`. */
+                asset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description No such asset. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             500: components["responses"]["InternalError"];
