@@ -1,4 +1,4 @@
-// Generates the gateway reference page (GET /docs/realtime) from the bundled asyncapi.yaml:
+// Generates the gateway reference page (GET /docs/realtime) from the published (bundled) asyncapi.yaml:
 //   generated/docs/realtime.html
 //
 // AsyncAPI's React component renders it here, server-side, once: its browser bundles (with or
@@ -22,14 +22,14 @@ interface ReactModule {
   useContext<T>(context: { readonly __value?: T }): T;
 }
 
-export async function generateDocsArtifacts(bundledAsyncApi: Record<string, unknown>): Promise<Array<{ path: string; content: string }>> {
+export async function generateDocsArtifacts(bundledAsyncApi: object): Promise<Array<{ path: string; content: string }>> {
   const React = require('react') as ReactModule;
   const { renderToStaticMarkup } = require('react-dom/server') as { renderToStaticMarkup(element: unknown): string };
   openPayloadsOneLevel(React);
   const AsyncApi = (require('@asyncapi/react-component/lib/cjs/without-parser.js') as { default: unknown }).default;
 
   // The servers name a placeholder host that the server replaces with its public URL when serving.
-  const document = asyncApiWithServer(bundledAsyncApi, `http://${PUBLIC_HOST_PLACEHOLDER}`);
+  const document = asyncApiWithServer(bundledAsyncApi as Record<string, unknown>, `http://${PUBLIC_HOST_PLACEHOLDER}`);
   const { document: parsed, diagnostics } = await new Parser().parse(document as never);
   const errors = diagnostics.filter((d) => d.severity === 0);
   if (parsed === undefined || errors.length > 0) {
@@ -44,7 +44,7 @@ export async function generateDocsArtifacts(bundledAsyncApi: Record<string, unkn
       },
     } as never),
   );
-  const title = `${String((bundledAsyncApi.info as { title?: string } | undefined)?.title ?? 'Gateway')} — real-time reference`;
+  const title = `${String(((bundledAsyncApi as { info?: unknown }).info as { title?: string } | undefined)?.title ?? 'Gateway')} — real-time reference`;
   const page = [
     '<!doctype html>',
     '<html lang="en">',

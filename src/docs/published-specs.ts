@@ -10,7 +10,7 @@ export type SpecFormat = 'json' | 'yaml';
 
 /**
  * The contracts as the server publishes them: the bundled documents of generated/ (no `$ref`
- * outside themselves) with `servers` naming the public URL, as JSON or YAML. Each rendering is
+ * outside themselves; scripts/bundle-asyncapi.ts) with `servers` naming the public URL, as JSON or YAML. Each rendering is
  * kept for the last base URL asked (it only changes when the listen port does, e.g. in tests).
  */
 export interface PublishedSpecs {
@@ -25,7 +25,7 @@ export async function loadPublishedSpecs(projectRoot: string): Promise<Published
   };
   const documents: Record<SpecName, JsonObject> = {
     openapi: await load('generated/openapi.bundled.json'),
-    asyncapi: await load('generated/asyncapi.bundled.json'),
+    asyncapi: await load('generated/asyncapi.published.json'),
   };
   const withServer = { openapi: openApiWithServer, asyncapi: asyncApiWithServer };
   let cachedBase: string | undefined;
