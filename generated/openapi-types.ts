@@ -2635,6 +2635,7 @@ export interface operations {
                     "text/css": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description No such asset. */
             404: {
                 headers: {
