@@ -60,6 +60,48 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
+    "operationId": "getAsyncApiJson",
+    "method": "GET",
+    "path": "/asyncapi.json",
+    "tag": "ops",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getRestDocs",
+    "method": "GET",
+    "path": "/docs",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getDocsIndex",
+    "method": "GET",
+    "path": "/docs/",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getRealtimeDocs",
+    "method": "GET",
+    "path": "/docs/realtime",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getSdkReadme",
+    "method": "GET",
+    "path": "/docs/sdk",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getDocsAsset",
+    "method": "GET",
+    "path": "/docs/assets/{asset}",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
     "operationId": "registerUser",
     "method": "POST",
     "path": "/api/v1/auth/register",
@@ -475,6 +517,12 @@ export type OperationId =
   | 'getOpenApiJson'
   | 'getOpenApiYaml'
   | 'getAsyncApiYaml'
+  | 'getAsyncApiJson'
+  | 'getRestDocs'
+  | 'getDocsIndex'
+  | 'getRealtimeDocs'
+  | 'getSdkReadme'
+  | 'getDocsAsset'
   | 'registerUser'
   | 'loginUser'
   | 'refreshToken'

@@ -21,7 +21,7 @@ export interface SystemPackage {
 }
 
 export const systemPackages: SystemPackage[] = [
-  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'test/sdk/browser.test.ts (@parley/client in a real browser)' },
+  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'the browser tests (test/docs, test/sdk/browser.test.ts)' },
 ];
 
 /** The absolute path of `binary` on PATH, or undefined. */
