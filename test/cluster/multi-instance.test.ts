@@ -113,7 +113,8 @@ for (const bus of ['redis', 'postgres'] as const) {
       // A second socket of observer 1 on instance 2, the one about to die.
       const { client: doomed, hello: doomedHello } = await connectReady(t, instances[2]!.baseUrl, survivor.token, { name: 'doomed' });
       const before = await api('POST', `/api/v1/channels/${room.id}/messages`, { token: owner.token, body: { content: 'before kill' } });
-      const lastSeen = (await doomed.next((frame) => frame.type === 'message_created' && frame.message.id === before.body.id, 15_000)).message.id;
+      await doomed.next((frame) => frame.type === 'message_created' && frame.message.id === before.body.id, 15_000);
+      const lastSeen: string = before.body.id;
       const helloSeq = doomed.lastSeq;
       instances[2]!.server.child.kill('SIGKILL');
       await instances[2]!.server.exited;
