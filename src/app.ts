@@ -90,7 +90,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 const SESSION_CACHE_MAX_AGE_MS = 60_000;
 
-async function loadJwtSecret(config: Config): Promise<string> {
+/** JWT_SECRET, or (development) one random secret kept in DATA_DIR. */
+export async function loadJwtSecret(config: Config): Promise<string> {
   if (config.JWT_SECRET) return config.JWT_SECRET;
   // Development convenience: one random secret per data folder, so tokens survive restarts.
   const file = path.resolve(projectRoot, config.DATA_DIR, 'jwt-secret');
