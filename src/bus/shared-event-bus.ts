@@ -52,7 +52,7 @@ export class SharedEventBus implements EventBus {
   readonly #listeners = new Set<EventListener>();
   readonly #resyncListeners = new Set<(reason: string) => void>();
   readonly #presenceListeners = new Set<(instanceId: string, snapshot: PresenceSnapshot) => void>();
-  readonly #sequencer = new ChannelSequencer<DomainEvent>();
+  #sequencer = new ChannelSequencer<DomainEvent>();
   readonly #filling = new Set<string>();
   readonly #now: () => number;
   #up = false;
@@ -80,7 +80,12 @@ export class SharedEventBus implements EventBus {
       (payload) => this.#receive(payload),
       (state) => {
         this.#up = state === 'up';
-        if (state === 'up') this.#resync(`${this.name} bus reconnected`);
+        if (state === 'up') {
+          // Sessions start over from history: chains start afresh too (no fill of the outage's
+          // messages into sessions that read them from history).
+          this.#sequencer = new ChannelSequencer<DomainEvent>();
+          this.#resync(`${this.name} bus reconnected`);
+        }
       },
     );
     this.#up = true;

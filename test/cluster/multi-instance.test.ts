@@ -105,7 +105,7 @@ for (const bus of ['redis', 'postgres'] as const) {
       const closed = await observerClients[2]!.closedWith(15_000);
       t.equal(closed.code, 4004, 'closed with 4004 by instance 2');
       // The session-liveness cache of instance 2 dropped it as well.
-      t.equal((await instances[2]!.api('GET', '/api/v1/users/me', { token: victim.token })).status, 401);
+      t.equal((await instances[2]!.api('GET', '/api/v1/users/@me', { token: victim.token })).status, 401);
     });
 
     t.test('kill -9 of an instance: its client resumes elsewhere, gets invalid_session, and history `after` fills the gap', async (t) => {
