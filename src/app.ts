@@ -11,6 +11,7 @@ import { staticTokenHandler } from './auth/ops-access.ts';
 import { rejectedToken, unauthorized } from './errors.ts';
 import type { EventBus } from './events/event-bus.ts';
 import { createEventBus } from './bus/create-event-bus.ts';
+import type { SharedEventBus } from './bus/shared-event-bus.ts';
 import { counterStoreFor } from './rate-limits/redis-counter-store.ts';
 import { GlobalPresence } from './presence/global-presence.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
@@ -47,7 +48,7 @@ declare module 'fastify' {
     config: Config;
     events: EventBus;
     /** The bus shared between instances (Redis or PostgreSQL), undefined when in-process. */
-    sharedBus: import('./bus/shared-event-bus.ts').SharedEventBus | undefined;
+    sharedBus: SharedEventBus | undefined;
     authService: AuthService;
     /** Session liveness cached in this process (src/auth/session-cache.ts). */
     sessionCache: SessionCache;
@@ -242,7 +243,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     presence.start();
     app.addHook('onClose', async () => presence.stop());
   }
-  // The bus closes after the gateway (registered later, closed earlier): its last events still go out.
+  // Unsubscribes its listeners and closes the carrier's connections.
   app.addHook('onClose', async () => events.close());
   const usersService = createUsersService({ db: app.db, auth: authService, presence });
   const guildsService = createGuildsService({ db: app.db, events });
