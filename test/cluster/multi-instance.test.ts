@@ -104,8 +104,12 @@ for (const bus of ['redis', 'postgres'] as const) {
       t.equal((await instances[0]!.api('POST', '/api/v1/auth/logout', { token: victim.token })).status, 204);
       const closed = await observerClients[2]!.closedWith(15_000);
       t.equal(closed.code, 4004, 'closed with 4004 by instance 2');
-      // The session-liveness cache of instance 2 dropped it as well.
-      t.equal((await instances[2]!.api('GET', '/api/v1/users/@me', { token: victim.token })).status, 401);
+      // The session-liveness cache of instance 2 drops it too, once the auth NOTIFY arrives (it
+      // may come after the Redis event that closed the socket).
+      t.ok(
+        await pollUntil(async () => (await instances[2]!.api('GET', '/api/v1/users/@me', { token: victim.token })).status === 401, 10_000),
+        'instance 2 refuses the logged-out token',
+      );
     });
 
     t.test('kill -9 of an instance: its client resumes elsewhere, gets invalid_session, and history `after` fills the gap', async (t) => {
@@ -116,21 +120,32 @@ for (const bus of ['redis', 'postgres'] as const) {
       await doomed.next((frame) => frame.type === 'message_created' && frame.message.id === before.body.id, 15_000);
       const lastSeen: string = before.body.id;
       const helloSeq = doomed.lastSeq;
+      // Load on every instance, the doomed one included, while it is killed: a send whose answer
+      // never came may or may not be stored; every acknowledged one must be.
+      const acked: string[] = [];
+      const load = (async () => {
+        for (let n = 0; n < 12; n += 1) {
+          try {
+            const response = await instances[n % 3]!.api('POST', `/api/v1/channels/${room.id}/messages`, { token: owner.token, body: { content: `during ${n}` } });
+            if (response.status === 201) acked.push(response.body.id);
+          } catch {
+            // the killed instance: no answer
+          }
+        }
+      })();
       instances[2]!.server.child.kill('SIGKILL');
       await instances[2]!.server.exited;
-      // Sends continue on the others meanwhile; every acknowledged one must be recovered.
-      const during: string[] = [];
-      for (let n = 0; n < 5; n += 1) {
-        const sent = await instances[n % 2]!.api('POST', `/api/v1/channels/${room.id}/messages`, { token: owner.token, body: { content: `during ${n}` } });
-        during.push(sent.body.id);
-      }
+      await load;
+      t.ok(acked.length >= 8, `the surviving instances acknowledged their sends (${acked.length})`);
       const again = await connect(t, instances[0]!.baseUrl, { name: 'reconnected' });
       const hello = await again.next('hello');
       t.ok(hello.session_id, 'a fresh hello');
       const reply = await again.request({ type: 'resume', ref: 'r', token: survivor.token, session_id: doomedHello.session_id, seq: helloSeq });
       t.equal(reply.type, 'invalid_session', 'the dead instance\'s session is unknown here: recover through history');
       const recovered = await history(instances[0]!.api, room.id, survivor.token, lastSeen);
-      t.same(recovered, during, 'history after the last seen message holds exactly what was sent since: no gap, no duplicate');
+      t.same(acked.filter((id) => !recovered.includes(id)), [], 'every acknowledged message is in history after the last one seen: no gap');
+      t.equal(new Set(recovered).size, recovered.length, 'no duplicate');
+      t.same(recovered.filter((id) => !acked.includes(id)).length <= 4, true, 'at most the unanswered sends besides');
     });
 
     t.test('a killed instance\'s users go offline elsewhere within the presence TTL', async (t) => {
