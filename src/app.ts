@@ -9,7 +9,11 @@ import openapiGlue from 'fastify-openapi-glue';
 import type { Config } from './config.ts';
 import { staticTokenHandler } from './auth/ops-access.ts';
 import { rejectedToken, unauthorized } from './errors.ts';
-import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
+import type { EventBus } from './events/event-bus.ts';
+import { createEventBus } from './bus/create-event-bus.ts';
+import type { SharedEventBus } from './bus/shared-event-bus.ts';
+import { counterStoreFor } from './rate-limits/redis-counter-store.ts';
+import { GlobalPresence } from './presence/global-presence.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
 import { createOpsHandlers } from './handlers/ops-handlers.ts';
 import { createOAuthHandlers } from './handlers/oauth-handlers.ts';
@@ -36,7 +40,6 @@ import jsonBodyPlugin from './plugins/json-body-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
 import rateLimitPlugin from './plugins/rate-limit-plugin.ts';
 import { resolveBudgets } from './domain/rate-limit-budgets.ts';
-import { InProcessCounterStore } from './rate-limits/counter-store.ts';
 import { RateLimiter } from './rate-limits/rate-limiter.ts';
 import { requestValidatorCompiler } from './request-validation.ts';
 import { bootstrapAdmin } from './services/admin-bootstrap.ts';
@@ -51,6 +54,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     events: EventBus;
+    /** The bus shared between instances (Redis or PostgreSQL), undefined when in-process. */
+    sharedBus: SharedEventBus | undefined;
     authService: AuthService;
     /** Session liveness cached in this process (src/auth/session-cache.ts). */
     sessionCache: SessionCache;
@@ -93,7 +98,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 const SESSION_CACHE_MAX_AGE_MS = 60_000;
 
-async function loadJwtSecret(config: Config): Promise<string> {
+/** JWT_SECRET, or (development) one random secret kept in DATA_DIR. */
+export async function loadJwtSecret(config: Config): Promise<string> {
   if (config.JWT_SECRET) return config.JWT_SECRET;
   // Development convenience: one random secret per data folder, so tokens survive restarts.
   const file = path.resolve(projectRoot, config.DATA_DIR, 'jwt-secret');
@@ -186,7 +192,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       },
       config.RATE_LIMITS,
     ),
-    store: new InProcessCounterStore(),
+    // With REDIS_URL the counters are shared by every instance (src/rate-limits/redis-counter-store.ts).
+    store: counterStoreFor(config, app),
     ...(options.clock ? { now: options.clock } : {}),
   });
   await app.register(rateLimitPlugin, {
@@ -207,9 +214,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     routeMetrics: { enabled: true },
   });
 
-  const events = new InProcessEventBus((error, event) => app.log.error({ err: error, event: event.type }, 'event listener failed'));
+  // In-process, or shared by every instance through Redis or PostgreSQL NOTIFY (src/bus/).
+  const bus = await createEventBus(config, { db: app.db, databaseUrl: app.databaseUrl, log: app.log });
+  const events = bus.bus;
   app.decorate('events', events);
-  app.addHook('onClose', async () => events.close());
+  app.decorate('sharedBus', bus.shared);
 
   const signer: TokenSigner = {
     sign: (claims) => app.jwt.sign(claims),
@@ -246,7 +255,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     log: app.log,
   });
   app.decorate('gateway', gateway);
-  const usersService = createUsersService({ db: app.db, auth: authService, presence: gateway });
+  // The carrier was lost and is back: events may have been missed, so sessions start over (clients
+  // get invalid_session on resume and catch up through history `after`).
+  bus.shared?.onResync((reason) => gateway.invalidateSessions(reason));
+  // Presence across instances: every instance's connected users, each entry expiring unless refreshed.
+  const presence = bus.shared ? new GlobalPresence({ gateway, bus: bus.shared, config }) : gateway;
+  if (presence instanceof GlobalPresence) {
+    presence.start();
+    app.addHook('onClose', async () => presence.stop());
+  }
+  // Unsubscribes its listeners and closes the carrier's connections.
+  app.addHook('onClose', async () => events.close());
+  const usersService = createUsersService({ db: app.db, auth: authService, presence });
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
   const oauthService = createOAuthService({
@@ -270,6 +290,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       version: await readVersion(),
       startedAt: new Date(),
       databaseHealthy: () => app.databaseHealthy(),
+      busDown: () => (bus.shared && !bus.shared.healthy ? bus.shared.name : null),
       metricsText: async () => ({
         contentType: app.metrics.client.register.contentType,
         body: await app.metrics.client.register.metrics(),

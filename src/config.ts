@@ -107,6 +107,18 @@ export const configSchema = z.object({
   OAUTH_FACEBOOK_AUTHORIZE_URL: httpUrl.default('https://www.facebook.com/v19.0/dialog/oauth'),
   OAUTH_FACEBOOK_TOKEN_URL: httpUrl.default('https://graph.facebook.com/v19.0/oauth/access_token'),
   OAUTH_FACEBOOK_PROFILE_URL: httpUrl.default('https://graph.facebook.com/v19.0/me'),
+  // The event bus between instances (src/bus/): auto = redis with REDIS_URL, postgres
+  // (LISTEN/NOTIFY) with WORKERS>1, otherwise memory (this process only).
+  EVENT_BUS: z.enum(['auto', 'memory', 'redis', 'postgres']).default('auto'),
+  // How long a message from the bus waits for the one committed before it (published by another
+  // instance) before the gap is read from the database.
+  BUS_GAP_HOLD_MS: positiveInt.default(100),
+  // `npm start` runs this many server processes on one port (node:cluster), sharing the database.
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  // Shared presence (with a shared bus): each instance refreshes its users every
+  // PRESENCE_HEARTBEAT_MS; an instance silent for PRESENCE_TTL_MS no longer counts (it died).
+  PRESENCE_HEARTBEAT_MS: positiveInt.default(5_000),
+  PRESENCE_TTL_MS: positiveInt.default(15_000),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -151,6 +163,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (allowlistProblems.length > 0) throw new ConfigError(allowlistProblems.map((problem) => `OAUTH_REDIRECT_ALLOWLIST: ${problem}`));
   const defaultRedirectProblem = redirectTargetProblem(config.OAUTH_DEFAULT_REDIRECT, config.OAUTH_REDIRECT_ALLOWLIST);
   if (defaultRedirectProblem !== null) throw new ConfigError([`OAUTH_DEFAULT_REDIRECT: ${defaultRedirectProblem}`]);
+  if (config.EVENT_BUS === 'redis' && config.REDIS_URL === undefined) {
+    throw new ConfigError(['EVENT_BUS: redis needs REDIS_URL']);
+  }
+  if (config.PRESENCE_TTL_MS <= config.PRESENCE_HEARTBEAT_MS) {
+    throw new ConfigError(['PRESENCE_TTL_MS: must be more than PRESENCE_HEARTBEAT_MS']);
+  }
+  if (config.EVENT_BUS === 'memory' && config.WORKERS > 1) {
+    throw new ConfigError(['EVENT_BUS: memory cannot serve WORKERS>1 (each worker would see only its own events)']);
+  }
   if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
     throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
   }

@@ -77,6 +77,12 @@ t.test('a bad value throws a ConfigError naming the variable', async (t) => {
     [{ OAUTH_REDIRECT_ALLOWLIST: 'https://app.example.com/path' }, 'OAUTH_REDIRECT_ALLOWLIST'],
     [{ OAUTH_DEFAULT_REDIRECT: 'https://evil.example/' }, 'OAUTH_DEFAULT_REDIRECT'],
     [{ OAUTH_DEFAULT_REDIRECT: '//evil.example/' }, 'OAUTH_DEFAULT_REDIRECT'],
+    [{ EVENT_BUS: 'kafka' }, 'EVENT_BUS'],
+    [{ EVENT_BUS: 'redis' }, 'EVENT_BUS'],
+    [{ EVENT_BUS: 'memory', WORKERS: '3' }, 'EVENT_BUS'],
+    [{ WORKERS: '0' }, 'WORKERS'],
+    [{ BUS_GAP_HOLD_MS: '0' }, 'BUS_GAP_HOLD_MS'],
+    [{ PRESENCE_HEARTBEAT_MS: '5000', PRESENCE_TTL_MS: '5000' }, 'PRESENCE_TTL_MS'],
   ];
   for (const [env, name] of cases) {
     const issues = issuesOf(env);
@@ -122,4 +128,13 @@ t.test('the real server refuses to start on a bad value, naming it', async (t) =
   t.equal(result.signal, null);
   t.match(result.stderr, /Invalid configuration:\n {2}- PORT: /);
   t.equal(result.stdout, '', 'it stopped before starting anything');
+});
+
+t.test('EVENT_BUS=auto picks the bus from REDIS_URL and WORKERS', async (t) => {
+  const { busKindOf } = await import('../src/bus/create-event-bus.ts');
+  t.equal(busKindOf(loadConfig({})), 'memory');
+  t.equal(busKindOf(loadConfig({ WORKERS: '4' })), 'postgres');
+  t.equal(busKindOf(loadConfig({ WORKERS: '4', REDIS_URL: 'redis://127.0.0.1:6379' })), 'redis');
+  t.equal(busKindOf(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })), 'redis');
+  t.equal(busKindOf(loadConfig({ EVENT_BUS: 'postgres', REDIS_URL: 'redis://127.0.0.1:6379' })), 'postgres');
 });

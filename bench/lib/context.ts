@@ -232,6 +232,26 @@ export class BenchContext {
     return this.#start(label, env);
   }
 
+  /**
+   * A fresh Parley process even in smoke mode (the multi-instance fan-out needs its own settings).
+   * `dataDir`: another folder (a second instance on the first one's database via DATABASE_URL).
+   */
+  async startFreshParley(label: string, env: Record<string, string>, dataDir = this.dataDir): Promise<ParleyServer> {
+    if (this.#serverCount === 0) {
+      await migrateDataDir({ dataDir: this.dataDir, pgPort: await freePort(), cpus: this.serverCpus, logFile: path.join(this.workDir, 'db-migrate.log') });
+    }
+    const count = ++this.#serverCount;
+    return startParley({
+      dataDir,
+      port: await freePort(),
+      pgPort: await freePort(),
+      cpus: this.serverCpus,
+      jwtSecret: this.jwtSecret,
+      logFile: path.join(this.workDir, `parley-${count}-${label}.log`),
+      env,
+    });
+  }
+
   /** Stops the process smoke mode shares (a no-op otherwise). */
   async close(): Promise<void> {
     await this.#shared?.stop();

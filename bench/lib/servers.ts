@@ -4,13 +4,14 @@
  * Every child is tracked and killed if the benchmark exits early.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './stats.ts';
 import { descendants, pinned } from './system.ts';
 import { budgetNames } from '../../src/domain/rate-limit-budgets.ts';
+import { findBinary } from '../../scripts/system-deps.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -318,4 +319,38 @@ export async function startBareWs(options: { cpus?: string; workDir: string }): 
     }),
   );
   return { process: bare, port: Number(bare.ready.port) };
+}
+
+/** A redis-server for the multi-instance scenario (Debian's, scripts/system-deps.ts), pinned with the servers. */
+export async function startRedisServer(options: { cpus?: string; workDir: string }): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
+  const binary = findBinary('redis-server');
+  if (!binary) throw new Error('redis-server is missing (Debian package redis-server; see scripts/system-deps.ts)');
+  return onFreePort(async (port) => {
+    const dir = path.join(options.workDir, `redis-${port}`);
+    mkdirSync(dir, { recursive: true });
+    const { command, args } = pinned(options.cpus, binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+    const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(child);
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) resolve();
+        if (output.includes('Address already in use')) reject(new Error('EADDRINUSE'));
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    return {
+      pid: child.pid!,
+      url: `redis://127.0.0.1:${port}`,
+      async stop() {
+        child.kill('SIGTERM');
+        await exited;
+        live.delete(child);
+      },
+    };
+  });
 }

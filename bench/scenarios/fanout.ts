@@ -8,7 +8,8 @@
 import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats, type ClientSession } from '../lib/gateway-clients.ts';
 import { addMember, createRoom, inBatches, type BenchUser } from '../lib/parley-api.ts';
-import { startBareWs } from '../lib/servers.ts';
+import path from 'node:path';
+import { startBareWs, startRedisServer } from '../lib/servers.ts';
 import { ACK, benchNumber, ERROR, MARK } from '../lib/frame-marks.ts';
 import { formatNumber, percentiles, Samples, sleep } from '../lib/stats.ts';
 import { CpuMeter } from '../lib/system.ts';
@@ -186,12 +187,14 @@ async function fanoutRoom(ctx: BenchContext, baseUrl: string, users: BenchUser[]
 async function runAgainst(
   ctx: BenchContext,
   rec: ScenarioRecorder,
-  prefix: 'parley' | 'bare',
+  prefix: 'parley' | 'bare' | 'bus2',
   label: string,
   pid: number,
   urlOf: (index: number) => string,
   channelId: string,
   databasePids: () => number[],
+  /** The bus process (redis-server): its CPU per message is recorded. */
+  busPid?: number,
 ): Promise<void> {
   const count = ctx.sizes.fanoutSessions;
   const opened = await openSessions({ count, urlOf, concurrency: 50, timeoutMs: 60_000, client: ctx.fanoutClient });
@@ -209,9 +212,19 @@ async function runAgainst(
     for (const rate of ctx.sizes.fanoutRates) {
       await ctx.waitIdle(`${label} fan-out ${rate}/s`);
       const meter = new CpuMeter(pid, databasePids);
+      const busMeter = busPid === undefined ? undefined : new CpuMeter(busPid);
       meter.start();
+      busMeter?.start();
+      const phaseStarted = performance.now();
+      const sentBefore = driver.next;
       await driver.fixedRate(rate, warmupMs, durationMs, receivers);
       rec.cpu(`${label}: ${rate} msg/s × ${receivers}`, meter.stop());
+      if (busMeter) {
+        // redis-server CPU over the whole phase, per message published (each message is one PUBLISH
+        // in and one delivery per instance out).
+        const busSeconds = (busMeter.stop().server_cpu_percent / 100) * ((performance.now() - phaseStarted) / 1000);
+        rec.record(`${prefix}_bus_cpu_us_per_message_${rate}`, (busSeconds * 1e6) / Math.max(1, driver.next - sentBefore));
+      }
       const measured = driver.measured * receivers;
       const [p50, p99] = percentiles(driver.phase.latencies.view(), [50, 99]);
       if (driver.phase.deliveries < measured) {
@@ -274,6 +287,48 @@ export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): 
       await runAgainst(ctx, rec, 'bare', 'bare ws', bare.pid, () => `ws://127.0.0.1:${port}/`, '7262148410531840100', () => []);
     } finally {
       await bare.stop();
+    }
+  }
+
+  // Two instances on one database and a redis-server: half the receivers on each, the sender on the first.
+  rec.figure('bus2_max_deliveries', `Parley ×2 on the Redis bus: deliveries/s, as fast as acks allow (${members})`, 'deliveries/s', 'higher', { baseline: 'parley_max_deliveries' });
+  rec.figure('bus2_max_messages', 'Parley ×2 on the Redis bus: messages/s, as fast as acks allow', 'msg/s', 'higher', { baseline: 'parley_max_messages' });
+  for (const rate of ctx.sizes.fanoutRates) {
+    rec.figure(`bus2_latency_p50_${rate}`, `Parley ×2 (Redis bus): commit-to-delivery p50 at ${rate} msg/s × ${members}`, 'ms', 'lower', { baseline: `parley_latency_p50_${rate}` });
+    rec.figure(`bus2_latency_p99_${rate}`, `Parley ×2 (Redis bus): commit-to-delivery p99 at ${rate} msg/s × ${members}`, 'ms', 'lower', { baseline: `parley_latency_p99_${rate}` });
+    rec.figure(`bus2_deliveries_${rate}`, `Parley ×2 (Redis bus): deliveries/s at ${rate} msg/s`, 'deliveries/s', 'higher', { baseline: `parley_deliveries_${rate}` });
+    rec.figure(`bus2_bus_cpu_us_per_message_${rate}`, `redis-server CPU per message at ${rate} msg/s (2 subscribers)`, 'µs', 'lower');
+  }
+  for (let round = 1; round <= ctx.repeat; round++) {
+    ctx.log(` fan-out over 2 instances (Redis bus): round ${round}/${ctx.repeat}`);
+    // Smoke mode's shared process holds the data folder: stop it (the next scenario starts another).
+    await ctx.close();
+    const redis = await startRedisServer({ ...(ctx.serverCpus !== undefined ? { cpus: ctx.serverCpus } : {}), workDir: ctx.workDir });
+    const env = { ...HIGH_FRAME_RATE_ENV, EVENT_BUS: 'redis', REDIS_URL: redis.url };
+    let first: Awaited<ReturnType<typeof ctx.startFreshParley>> | undefined;
+    let second: typeof first;
+    try {
+      first = await ctx.startFreshParley('fanout-bus-a', env);
+      const databaseUrl = await first.databaseUrl();
+      second = await ctx.startFreshParley('fanout-bus-b', { ...env, DATABASE_URL: databaseUrl }, path.join(ctx.workDir, 'instance-b'));
+      const users = await ctx.users(first);
+      const room = await fanoutRoom(ctx, first.baseUrl, users);
+      const [a, b] = [first, second];
+      await runAgainst(
+        ctx,
+        rec,
+        'bus2',
+        'Parley ×2 (Redis bus)',
+        a.pid,
+        (index) => `${(index % 2 === 0 ? a : b).wsUrl}?token=${users[index % users.length]!.token}`,
+        room,
+        () => [...a.databasePids(), b.pid],
+        redis.pid,
+      );
+    } finally {
+      await second?.stop();
+      await first?.stop();
+      await redis.stop();
     }
   }
 

@@ -16,7 +16,11 @@ export interface DomainEventMap {
   // Channels and messages. Payload objects are exactly the REST API's objects (`Message`,
   // `Channel`, public `User`), so the gateway forwards them unchanged. Per channel, these are
   // published in commit order (see src/domain/keyed-mutex.ts and the channel row lock).
-  'message.created': { channel_id: string; message: ApiMessage };
+  /**
+   * `prev_id`: the id of the message committed just before it in the channel (null for the first),
+   * read under the channel row lock: a shared bus orders by it across instances (src/bus/).
+   */
+  'message.created': { channel_id: string; message: ApiMessage; prev_id?: string | null };
   'message.updated': { channel_id: string; message: ApiMessage };
   'message.deleted': { channel_id: string; message_id: string };
   /** A user joined a room or was added to it (a room's creator gets `channel.created` instead). */

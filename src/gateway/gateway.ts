@@ -161,6 +161,17 @@ export class Gateway implements ConnectionHost, EventDelivery {
     this.caps.close(connection.ip);
   }
 
+  /**
+   * The shared bus may have lost events (src/bus/shared-event-bus.ts): every session is forgotten
+   * and every socket closed with 1012, so clients reconnect, get invalid_session on resume and
+   * catch up through history `after` rather than carry on with a silent gap.
+   */
+  invalidateSessions(reason: string): void {
+    this.log.warn({ reason, connections: this.connections.size }, 'gateway sessions invalidated');
+    for (const session of [...this.registry.sessions()]) this.registry.removeSession(session);
+    for (const connection of [...this.connections]) connection.close(CloseCode.serviceRestart, 'resync');
+  }
+
   get sessionCount(): number {
     let count = 0;
     for (const connection of this.connections) if (connection.state === 'ready') count += 1;

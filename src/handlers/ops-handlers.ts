@@ -11,6 +11,8 @@ export interface OpsDeps {
   version: string;
   startedAt: Date;
   databaseHealthy: () => Promise<boolean>;
+  /** The shared event bus's carrier (`redis`, `postgres`) when it is down; null when fine or unused. */
+  busDown?: () => string | null;
   metricsText: () => Promise<{ contentType: string; body: string }>;
 }
 
@@ -49,6 +51,9 @@ export function createOpsHandlers(
     getLiveness: async () => ({ status: 'ok' }),
     async getReadiness() {
       if (!(await deps.databaseHealthy())) throw new ProblemError('service_unavailable', 'The database is unreachable.');
+      // A gateway whose bus is lost would miss other instances' events: not ready (REST still serves).
+      const bus = deps.busDown?.() ?? null;
+      if (bus !== null) throw new ProblemError('service_unavailable', `The event bus (${bus === 'redis' ? 'Redis' : 'PostgreSQL LISTEN'}) is unreachable.`);
       return { status: 'ok' };
     },
     async getMetrics(request, reply) {

@@ -75,7 +75,7 @@ interface SendRequest {
   replyToId: string | null;
 }
 
-type SendResult = { ok: true; row: MessageRow; created: boolean } | { ok: false; error: ProblemError };
+type SendResult = { ok: true; row: MessageRow; created: boolean; prevId?: string | null } | { ok: false; error: ProblemError };
 
 const refused = (error: ProblemError): SendResult => ({ ok: false, error });
 
@@ -135,7 +135,7 @@ function sendResultOf(outcome: messages.SendOutcome, target: SendTarget): SendRe
     case 'invalid_reply':
       return refused(invalid('/reply_to_id', 'must be a message in this channel'));
     case 'created':
-      return { ok: true, row: outcome.row, created: true };
+      return { ok: true, row: outcome.row, created: true, prevId: target.last_allocated_id };
   }
 }
 
@@ -188,7 +188,7 @@ export function createMessagesService(deps: {
         const outcome = await sendBatches.submit(request);
         if (!outcome.ok) throw outcome.error;
         const message = messages.toApiMessage(outcome.row);
-        if (outcome.created) events.publish({ type: 'message.created', channel_id: channelId, message });
+        if (outcome.created) events.publish({ type: 'message.created', channel_id: channelId, message, prev_id: outcome.prevId ?? null });
         return { message, created: outcome.created };
       });
     },

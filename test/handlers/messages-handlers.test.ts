@@ -24,7 +24,8 @@ t.test('send a message: 201 after commit, trimmed, announced with the same objec
     edited_at: null,
   });
   t.notOk('email' in sent.body.author, 'the author is a public user object');
-  t.same(recorder.events, [{ type: 'message.created', channel_id: room.id, message: sent.body }]);
+  // prev_id: the channel's previous message (none: this is the room's first), for the shared bus's ordering.
+  t.same(recorder.events, [{ type: 'message.created', channel_id: room.id, message: sent.body, prev_id: null }]);
 
   const fetched = await api('GET', `${messagesOf(room.id)}/${sent.body.id}`, { token: ada.token });
   t.equal(fetched.status, 200);

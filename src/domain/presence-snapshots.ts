@@ -1,0 +1,62 @@
+/**
+ * Presence across instances, as pure logic (time is passed in). Each instance sends a snapshot of
+ * its connected users every heartbeat; a snapshot counts until `ttlMs` after it arrived, so an
+ * instance that dies without a goodbye stops counting within `ttlMs`, and a clean shutdown sends
+ * an empty snapshot at once.
+ */
+export type VisibleStatus = 'online' | 'idle' | 'dnd' | 'offline';
+
+export interface PresenceSnapshot {
+  /** Users with at least one connection on the instance (invisible ones included). */
+  connected: string[];
+  /** Users others see as not offline, with the status they see. */
+  visible: Record<string, Exclude<VisibleStatus, 'offline'>>;
+}
+
+/** A user with sessions on several instances shows the most "present" of their statuses. */
+const rank: Record<VisibleStatus, number> = { offline: 0, idle: 1, dnd: 2, online: 3 };
+
+export class PresenceSnapshots {
+  readonly #ttlMs: number;
+  readonly #snapshots = new Map<string, { snapshot: PresenceSnapshot; at: number }>();
+
+  constructor(ttlMs: number) {
+    this.#ttlMs = ttlMs;
+  }
+
+  put(instanceId: string, snapshot: PresenceSnapshot, now: number): void {
+    this.#snapshots.set(instanceId, { snapshot, at: now });
+  }
+
+  /** The snapshots still alive; expired ones are dropped. */
+  live(now: number): PresenceSnapshot[] {
+    const alive: PresenceSnapshot[] = [];
+    for (const [instanceId, entry] of this.#snapshots) {
+      if (now - entry.at >= this.#ttlMs) this.#snapshots.delete(instanceId);
+      else alive.push(entry.snapshot);
+    }
+    return alive;
+  }
+
+  /** Users connected anywhere: this instance's `local` plus every live remote snapshot. */
+  connectedCount(local: PresenceSnapshot, now: number): number {
+    const users = new Set(local.connected);
+    for (const snapshot of this.live(now)) for (const userId of snapshot.connected) users.add(userId);
+    return users.size;
+  }
+
+  visibleUserIds(local: PresenceSnapshot, now: number): string[] {
+    const users = new Set(Object.keys(local.visible));
+    for (const snapshot of this.live(now)) for (const userId of Object.keys(snapshot.visible)) users.add(userId);
+    return [...users];
+  }
+
+  visibleStatus(userId: string, local: PresenceSnapshot, now: number): VisibleStatus {
+    let best: VisibleStatus = local.visible[userId] ?? 'offline';
+    for (const snapshot of this.live(now)) {
+      const status = snapshot.visible[userId];
+      if (status && rank[status] > rank[best]) best = status;
+    }
+    return best;
+  }
+}
