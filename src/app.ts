@@ -37,7 +37,7 @@ import { bootstrapAdmin } from './services/admin-bootstrap.ts';
 import { createAuthService, type AccessClaims, type AuthService, type TokenSigner } from './services/auth-service.ts';
 import { createUsersService } from './services/users-service.ts';
 import { createChannelsService } from './services/channels-service.ts';
-import { createMessagesService } from './services/messages-service.ts';
+import { createMessagesService, type MessagesService } from './services/messages-service.ts';
 import { createGuildsService } from './services/guilds-service.ts';
 
 declare module 'fastify' {
@@ -51,6 +51,8 @@ declare module 'fastify' {
     operationHandlerNames: readonly string[];
     /** The WebSocket gateway (src/gateway/): its connections, for diagnostics and tests. */
     gateway: Gateway;
+    /** The messages service: its send queue (group commit), for diagnostics and tests. */
+    messagesService: MessagesService;
   }
 }
 
@@ -237,6 +239,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     channelLock,
     sendConcurrency: Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 2)),
   });
+  app.decorate('messagesService', messagesService);
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
 

@@ -66,8 +66,14 @@ t.test('nonce retries over the socket and over REST return the same message and 
   const parallel = await Promise.all(
     ['p1', 'p2', 'p3'].map((ref) => adaWs.request({ type: 'send_message', ref, channel_id: room.id, content: 'parallel', nonce: 'parallel-nonce' })),
   );
+  t.same(
+    parallel.map((reply) => reply.type),
+    ['ack', 'ack', 'ack'],
+    'every concurrent send is acked',
+  );
   const ids = new Set(parallel.map((reply) => (reply.type === 'ack' ? reply.message?.id : undefined)));
   t.equal(ids.size, 1, 'one message for three concurrent sends');
+  t.type([...ids][0], 'string', 'and it has an id');
 
   await bobWs.request({ type: 'ping', ref: 'sync' });
   await adaWs.request({ type: 'ping', ref: 'sync' });

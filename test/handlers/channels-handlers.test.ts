@@ -171,19 +171,25 @@ t.test('get a channel: public rooms are visible to all, private rooms and DMs on
 });
 
 t.test('update a channel: owner or admin; DMs are 403; unknown fields are 400', async (t) => {
-  const { app, api } = await build(t, adminOverrides);
+  const { app, api, databaseUrl } = await build(t, adminOverrides);
   const admin = await loginAdmin(api);
   const [ada, grace, eve] = [await register(api), await register(api), await register(api)];
   const room = await createRoom(api, ada, { name: 'readers', description: 'old' });
   await join(api, room.id, grace);
   const closed = await createRoom(api, ada, { name: 'closed', visibility: 'private' });
   const dm = await openDm(api, ada, grace);
+  // Backdated, so an update stamped in the same millisecond as the create cannot pass unchanged.
+  const [backdated] = await queryDatabase<{ updated_at: Date }>(
+    databaseUrl,
+    "UPDATE channels SET updated_at = updated_at - interval '1 hour' WHERE id = $1 RETURNING updated_at",
+    [room.id],
+  );
   const recorder = recordEvents(app.events);
 
   const renamed = await api('PATCH', `${CHANNELS}/${room.id}`, { token: ada.token, body: { name: ' writers ', description: null } });
   t.equal(renamed.status, 200);
   t.match(renamed.body, { id: room.id, name: 'writers', description: null, member_count: 2 });
-  t.ok(renamed.body.updated_at >= room.updated_at);
+  t.ok(Date.parse(renamed.body.updated_at) > backdated!.updated_at.getTime(), 'the update moved updated_at forward');
   t.same(recorder.events, [{ type: 'channel.updated', channel: renamed.body }]);
 
   const byAdmin = await api('PATCH', `${CHANNELS}/${room.id}`, { token: admin.token, body: { description: 'set by an admin' } });
