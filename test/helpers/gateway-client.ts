@@ -2,11 +2,13 @@ import type { Test } from 'tap';
 import WebSocket from 'ws';
 import type { ServerFrame, ServerFrameByType, ServerFrameType } from '../../generated/asyncapi-types.ts';
 import { isServerFrameType, serverEventFrameTypes, serverFrameValidators } from '../../generated/asyncapi-validators.js';
+import { documentedCloseCodes } from './contract.ts';
 
 /**
  * A real `ws` client for gateway tests. Every frame the server sends is checked against
  * asyncapi.yaml (type known, schema valid, JSON text) and the test fails on any violation; event
- * frames must carry consecutive `seq`s (no gap, no duplicate).
+ * frames must carry consecutive `seq`s (no gap, no duplicate); every close code the server sends
+ * must be one asyncapi.yaml documents.
  */
 export interface ConnectOptions {
   /** `?token=` */
@@ -33,6 +35,12 @@ export interface CloseInfo {
 }
 
 const eventTypes = new Set<string>(serverEventFrameTypes);
+/**
+ * Codes `ws` reports for a close without a code on the wire: 1005 (a close frame without a code)
+ * and 1006 (no close frame: the TCP connection ended, e.g. this client dropped it). RFC 6455
+ * forbids sending either, so they are not in the spec's table.
+ */
+const noCodeOnTheWire = new Set([1005, 1006]);
 type Predicate = (frame: ServerFrame) => boolean;
 type Matcher<T extends ServerFrameType> = T | Predicate;
 
@@ -66,6 +74,9 @@ export class GatewayClient {
     this.closed = new Promise((resolve) => {
       this.socket.on('close', (code, reason) => {
         this.closeInfo = { code, reason: reason.toString() };
+        if (!documentedCloseCodes.has(code) && !noCodeOnTheWire.has(code)) {
+          this.t.fail(`${this.name}: close code ${code} (${this.closeInfo.reason}) is not documented in asyncapi.yaml`);
+        }
         resolve(this.closeInfo);
         this.#wake();
       });
