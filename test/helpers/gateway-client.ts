@@ -57,6 +57,7 @@ export class GatewayClient {
   closeInfo: CloseInfo | undefined;
   #taken = new Set<number>();
   #waiters: Array<() => void> = [];
+  #syncs = 0;
 
   constructor(t: Test, url: string, headers: Record<string, string>, options: ConnectOptions) {
     this.t = t;
@@ -159,9 +160,23 @@ export class GatewayClient {
     return this.frames.filter((frame) => eventTypes.has(frame.type) && (types.length === 0 || types.includes(frame.type)));
   }
 
-  /** Asserts that no frame matching arrives within `ms`. */
-  async expectNone(matcher: Matcher<ServerFrameType>, ms: number, message: string): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+  /**
+   * A barrier: a ping/pong round trip. The server writes a connection's frames in order, so every
+   * frame it sent this connection before it answered the ping has arrived when the pong does.
+   */
+  async sync(): Promise<void> {
+    this.#syncs += 1;
+    const ref = `sync-${this.#syncs}`;
+    const reply = await this.request({ type: 'ping', ref });
+    if (reply.type !== 'pong') this.t.fail(`${this.name}: the sync ping got ${reply.type}`, { reply });
+  }
+
+  /**
+   * Asserts that no frame matching has arrived by a ping/pong barrier (see `sync`), not by sleeping:
+   * whatever the server did before it answered the ping (say, fanning out an event) is checked.
+   */
+  async expectNone(matcher: Matcher<ServerFrameType>, message: string): Promise<void> {
+    await this.sync();
     const index = this.#find(matcher);
     this.t.equal(index, -1, message, { found: index === -1 ? null : this.frames[index] });
   }
