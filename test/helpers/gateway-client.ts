@@ -248,6 +248,3 @@ export async function connectReady(t: Test, baseUrl: string, token: string, opti
   const ready = await client.next('ready');
   return { client, hello, ready };
 }
-
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
