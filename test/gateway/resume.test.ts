@@ -135,7 +135,10 @@ t.test('unknown, foreign and expired sessions get invalid_session and the connec
   await waitFor(detached(app, hello.session_id), 'the server saw the drop');
   // The window runs out on the sweep's clock: sweep at a time just past it (not a sleep).
   const session = [...app.gateway.registry.sessions()].find((candidate) => candidate.id === hello.session_id)!;
+  app.gateway.sweep(session.detachedAt + 300);
+  t.ok(app.gateway.registry.session(hello.session_id), 'at the end of the window the session is kept');
   app.gateway.sweep(session.detachedAt + 301);
+  t.notOk(app.gateway.registry.session(hello.session_id), 'past it the sweep drops the session');
   const late = await connect(t, baseUrl, { name: 'late' });
   await late.next('hello');
   t.same(
