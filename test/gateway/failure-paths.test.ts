@@ -46,3 +46,12 @@ t.test('a failure while authorizing closes 4000 (unknown error); a later connect
   const { ready } = await connectReady(t, baseUrl, ada.token, { name: 'later' });
   t.equal(ready.user.id, ada.user.id, 'once the database answers again, a connection gets ready');
 });
+
+t.test('a plain HTTP GET /api/v1/ws (no upgrade) is a 404 problem that points at the gateway', async (t) => {
+  const { api } = await build(t);
+  const response = await api('GET', '/api/v1/ws');
+  t.equal(response.status, 404);
+  t.match(response.headers.get('content-type'), /^application\/problem\+json/);
+  t.equal(response.body.code, 'not_found');
+  t.match(response.body.detail, /WebSocket/, 'the detail says to connect with a WebSocket client');
+});
