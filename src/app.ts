@@ -122,8 +122,8 @@ async function readVersion(): Promise<string> {
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
   /**
-   * The app's clock, epoch ms: rate-limit windows and the refresh grace read it, so tests step past
-   * a window without sleeping.
+   * The app's clock, epoch ms: rate-limit windows, the refresh grace and the typing throttle read
+   * it, so tests step past a window without sleeping.
    */
   clock?: () => number;
 }
@@ -231,7 +231,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const guildsService = createGuildsService({ db: app.db, events });
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.
   const channelLock = new KeyedMutex();
-  const channelsService = createChannelsService({ db: app.db, events, channelLock, guilds: guildsService });
+  const channelsService = createChannelsService({ db: app.db, events, channelLock, guilds: guildsService, ...(options.clock ? { now: options.clock } : {}) });
   // Half the pool for send transactions: group commit needs only a few, the rest serve reads.
   const messagesService = createMessagesService({
     db: app.db,

@@ -493,3 +493,23 @@ t.test('my conversations: most recently active first, last message, unread, type
   t.equal((await api('GET', '/api/v1/users/@me/channels?cursor=bad', { token: ada.token })).status, 400);
   t.equal((await api('GET', '/api/v1/users/@me/channels?type=group', { token: ada.token })).status, 400);
 });
+
+t.test('typing: the 5 s window resets on the app clock (no waiting)', async (t) => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const { app, api } = await build(t, {}, { clock: () => now });
+  const ada = await register(api);
+  const room = await createRoom(api, ada);
+  const recorder = recordEvents(app.events);
+  const typing = async () => (await api('POST', `${CHANNELS}/${room.id}/typing`, { token: ada.token })).status;
+  t.equal(await typing(), 204);
+  now += 4_999;
+  t.equal(await typing(), 204, 'within the window: accepted');
+  t.equal(recorder.events.length, 1, 'and not announced again');
+  now += 1;
+  t.equal(await typing(), 204);
+  t.equal(recorder.events.length, 2, 'a new window: announced again');
+  t.same(
+    recorder.events.map((event) => event.type),
+    ['typing.started', 'typing.started'],
+  );
+});
