@@ -1,7 +1,8 @@
 /**
  * `npm test`: contract checks (gen:check, spec lint, type check), then the tap suite against one
  * PostgreSQL for the whole run — embedded (started here, removed afterwards) or DATABASE_URL.
- * Ends with a plain `N passed, N failed` line for CI.
+ * Ends with a plain `N passed, N failed` line for CI (tests only; scripts/test-summary.ts), which
+ * names after `FAILED:` anything else that failed (a check, PostgreSQL, the migrations).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '..
 import { migrate } from '../src/db/migrate.ts';
 import { freePort } from './free-port.ts';
 import { ensureSystemPackages } from './system-deps.ts';
+import { summarize, type TapRun } from './test-summary.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node = process.execPath;
@@ -30,15 +32,18 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   });
 }
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
+/** Failures that are not failed tests (a step, the system packages, PostgreSQL, the migrations). */
+const problems: string[] = [];
+const finish = (tap: TapRun | undefined): never => {
+  const summary = summarize(tap, problems);
+  console.log(`\n${summary.line}`);
+  process.exit(summary.ok ? 0 : 1);
+};
 const step = async (name: string, command: string, args: string[]) => {
   console.log(`\n── ${name}`);
   const { code } = await run(command, args);
-  if (code === 0) passed += 1;
-  else {
-    failed += 1;
+  if (code !== 0) {
+    problems.push(`${name.split(' ')[0]} (exit ${code})`);
     console.error(`✗ ${name} failed (exit ${code})`);
   }
 };
@@ -48,8 +53,8 @@ try {
   ensureSystemPackages();
 } catch (error) {
   console.error(`\n${(error as Error).message}`);
-  console.log('\n0 passed, 1 failed');
-  process.exit(1);
+  problems.push('system packages missing');
+  finish(undefined);
 }
 
 // `npm test -- --quick test/some.test.ts` skips the contract checks while iterating on a few files.
@@ -62,57 +67,56 @@ if (!quick) {
 
 let embedded: EmbeddedDatabase | undefined;
 let dataDir: string | undefined;
-let adminUrl = process.env.DATABASE_URL;
-if (!adminUrl) {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'parley-test-pg-'));
-  console.log(`\n── starting embedded PostgreSQL for the test run in ${dataDir}`);
-  embedded = await startEmbeddedPostgres({
-    dataDir,
-    port: await freePort(),
-    database: 'postgres',
-    // A throwaway cluster: durability settings off for speed (the product's cluster keeps them on).
-    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
-  });
-  adminUrl = embedded.url;
-}
-
-let tapCode = 1;
+let tap: TapRun | undefined;
+let stageFailed = false;
 try {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-  await admin.end();
-  await ensureDatabase(adminUrl, TEMPLATE);
-  const templateUrl = new URL(adminUrl);
-  templateUrl.pathname = `/${TEMPLATE}`;
-  await migrate(templateUrl.toString(), path.join(root, 'sql'));
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'parley-test-pg-'));
+    console.log(`\n── starting embedded PostgreSQL for the test run in ${dataDir}`);
+    embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      database: 'postgres',
+      // A throwaway cluster: durability settings off for speed (the product's cluster keeps them on).
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    });
+    adminUrl = embedded.url;
+  }
+  let stage = 'PostgreSQL';
+  try {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+    await admin.end();
+    await ensureDatabase(adminUrl, TEMPLATE);
+    const templateUrl = new URL(adminUrl);
+    templateUrl.pathname = `/${TEMPLATE}`;
+    stage = 'the migrations';
+    await migrate(templateUrl.toString(), path.join(root, 'sql'));
+  } catch (error) {
+    console.error(`\n✗ ${stage} failed: ${(error as Error).message}`);
+    problems.push(`${stage} (${(error as Error).message.split('\n')[0]})`);
+    stageFailed = true;
+    throw error;
+  }
 
   const files = process.argv.slice(2).filter((arg) => arg !== '--quick');
   console.log('\n── tap');
-  const tap = await run(
+  tap = await run(
     node,
     [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), ...files],
     { ...process.env, PARLEY_TEST_ADMIN_URL: adminUrl, PARLEY_TEST_TEMPLATE: TEMPLATE },
     true,
   );
-  tapCode = tap.code;
-  // tap's closing line, e.g. `# { total: 12, pass: 10, fail: 1, skip: 1 }`. Skipped tests (a
-  // `--grep` while iterating; the suite itself skips nothing) are reported as skipped, not failed.
-  const summary = /# \{ (total: \d+[^}]*) \}/.exec(tap.output);
-  if (summary) {
-    const counts = Object.fromEntries(summary[1]!.split(', ').map((pair) => pair.split(': ')).map(([key, value]) => [key, Number(value)]));
-    passed += counts.pass ?? 0;
-    failed += counts.fail ?? 0;
-    skipped += (counts.skip ?? 0) + (counts.todo ?? 0);
-    // A run tap failed without naming a failing test (a crashed file, a timeout) still counts.
-    if (tapCode !== 0 && !counts.fail) failed += 1;
-  } else if (tapCode !== 0) {
-    failed += 1;
+} catch (error) {
+  if (!stageFailed) {
+    console.error(`\n✗ PostgreSQL for the tests failed: ${(error as Error).message}`);
+    problems.push(`PostgreSQL (${(error as Error).message.split('\n')[0]})`);
   }
 } finally {
-  await embedded?.stop();
+  await embedded?.stop().catch((error: unknown) => problems.push(`stopping PostgreSQL (${(error as Error).message})`));
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }
 
-console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
-process.exit(failed === 0 && tapCode === 0 ? 0 : 1);
+finish(tap);

@@ -47,7 +47,7 @@ import { createAuthService, type AccessClaims, type AuthService, type TokenSigne
 import { createUsersService } from './services/users-service.ts';
 import { createOAuthService } from './services/oauth-service.ts';
 import { createChannelsService } from './services/channels-service.ts';
-import { createMessagesService } from './services/messages-service.ts';
+import { createMessagesService, type MessagesService } from './services/messages-service.ts';
 import { createGuildsService } from './services/guilds-service.ts';
 
 declare module 'fastify' {
@@ -63,6 +63,8 @@ declare module 'fastify' {
     operationHandlerNames: readonly string[];
     /** The WebSocket gateway (src/gateway/): its connections, for diagnostics and tests. */
     gateway: Gateway;
+    /** The messages service: its send queue (group commit), for diagnostics and tests. */
+    messagesService: MessagesService;
   }
 }
 
@@ -133,8 +135,8 @@ async function readVersion(): Promise<string> {
 export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'];
   /**
-   * The app's clock, epoch ms: rate-limit windows and the refresh grace read it, so tests step past
-   * a window without sleeping.
+   * The app's clock, epoch ms: rate-limit windows, the refresh grace and the typing throttle read
+   * it, so tests step past a window without sleeping.
    */
   clock?: () => number;
 }
@@ -234,7 +236,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const guildsService = createGuildsService({ db: app.db, events });
   // One lock per channel, shared by every per-channel mutation: publish order == commit order.
   const channelLock = new KeyedMutex();
-  const channelsService = createChannelsService({ db: app.db, events, channelLock, guilds: guildsService });
+  const channelsService = createChannelsService({ db: app.db, events, channelLock, guilds: guildsService, ...(options.clock ? { now: options.clock } : {}) });
   // Half the pool for send transactions: group commit needs only a few, the rest serve reads.
   const messagesService = createMessagesService({
     db: app.db,
@@ -267,6 +269,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   // Unsubscribes its listeners and closes the carrier's connections.
   app.addHook('onClose', async () => events.close());
   const usersService = createUsersService({ db: app.db, auth: authService, presence });
+  app.decorate('messagesService', messagesService);
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
   const oauthService = createOAuthService({

@@ -100,4 +100,9 @@ export class FixedWindowLimiter {
   hit(key: string, now: number): LimitDecision {
     return decide(this.#limit, this.#counter.hit(key, this.#windowMs, now), now);
   }
+
+  /** Keys currently held (tests: expired windows are let go). */
+  get size(): number {
+    return this.#counter.size;
+  }
 }

@@ -65,8 +65,11 @@ export function createChannelsService(deps: {
   events: EventBus;
   channelLock: KeyedMutex;
   guilds: GuildOverwriteRules;
+  /** Epoch ms for the typing throttle's windows (tests step the clock instead of waiting 5 s). */
+  now?: () => number;
 }) {
   const { db, events, channelLock, guilds } = deps;
+  const now = deps.now ?? Date.now;
   const typingLimiter = new FixedWindowLimiter(1, TYPING_INTERVAL_MS);
 
   /**
@@ -356,7 +359,7 @@ export function createChannelsService(deps: {
     async triggerTyping(auth: AuthContext, channelId: string): Promise<void> {
       const access = await resolveChannelAccess(db, viewerOf(auth), channelId);
       if (!access.canSend) throw forbidden(access.isMember ? 'You may not send messages here.' : 'Join the room first.');
-      if (!typingLimiter.hit(`${auth.userId}:${channelId}`, Date.now()).allowed) return;
+      if (!typingLimiter.hit(`${auth.userId}:${channelId}`, now()).allowed) return;
       events.publish({ type: 'typing.started', channel_id: channelId, user_id: auth.userId, at: new Date().toISOString() });
     },
 

@@ -171,6 +171,11 @@ export function createMessagesService(deps: {
   });
 
   return {
+    /** Sends waiting for a batch, and batches running (diagnostics; tests wait for a queue to form). */
+    sendQueue(): { queued: number; inFlight: number } {
+      return { queued: sendBatches.queued, inFlight: sendBatches.inFlight };
+    },
+
     /**
      * Stores a message, or returns the earlier one for a nonce seen in the last 24 hours
      * (`created: false`; nothing stored or announced). Runs under the channel lock, so

@@ -4,14 +4,37 @@
  * scenario. No timing thresholds here: timings belong in BENCHMARKS.md, not in tests.
  */
 import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCENARIOS = ['idle', 'fanout', 'ingest', 'history', 'auth', 'search', 'slow-consumer'];
+const smokeFile = path.join(root, 'bench/results/smoke.json');
+
+/**
+ * Notes the scenarios write when part of the load failed (logins refused, sessions that did not
+ * open or were closed, deliveries missing, error frames, failed requests): in a smoke run each is
+ * a broken scenario, not a remark. The other notes (machine not idle, loaded load generator, how
+ * a figure is measured) are remarks.
+ */
+const FAILURE_NOTE = /fail|missing|error|closed by the server|unexpected/i;
+
+/**
+ * Figures that are differences (memory growth: a garbage collection between the two readings
+ * can make them zero or negative) or counts of bad events (zero is the good value) need only be
+ * numbers; every other Parley figure (a rate or a latency) is above zero when the load was served.
+ */
+const mayBeZero = (unit: string) => unit === 'KiB' || unit === 'MiB' || unit === 'closes';
+
+interface SmokeResults {
+  smoke: boolean;
+  scenarios: Record<string, { name: string; notes: string[]; figures: { key: string; unit: string; values: number[]; is_baseline?: boolean }[] }>;
+}
 
 t.test('npm run bench -- --smoke runs every scenario end to end', { timeout: 240_000 }, async (t) => {
+  await rm(smokeFile, { force: true });
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
     const child = spawn(process.execPath, ['bench/run.ts', '--smoke'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -27,4 +50,24 @@ t.test('npm run bench -- --smoke runs every scenario end to end', { timeout: 240
     t.notMatch(output, new RegExp(`✗ ${scenario} failed`), `${scenario} did not fail`);
   }
   t.match(output, /bench: 7 of 7 scenarios ran/m);
+
+  const results = JSON.parse(await readFile(smokeFile, 'utf8')) as SmokeResults;
+  t.equal(results.smoke, true, 'this run wrote the smoke results');
+  t.same(Object.keys(results.scenarios).sort(), [...SCENARIOS].sort(), 'results for every scenario');
+  for (const scenario of Object.values(results.scenarios)) {
+    t.same(
+      scenario.notes.filter((note) => FAILURE_NOTE.test(note)),
+      [],
+      `${scenario.name}: no failed logins, missing deliveries, error frames or failed requests`,
+    );
+    const parley = scenario.figures.filter((figure) => !figure.is_baseline);
+    t.ok(parley.length > 0, `${scenario.name} has Parley figures`);
+    for (const figure of parley) {
+      t.ok(figure.values.length > 0, `${scenario.name} ${figure.key} was measured`);
+      for (const value of figure.values) {
+        if (mayBeZero(figure.unit)) t.ok(Number.isFinite(value), `${scenario.name} ${figure.key} is a number (${value} ${figure.unit})`);
+        else t.ok(Number.isFinite(value) && value > 0, `${scenario.name} ${figure.key} is above zero (${value} ${figure.unit})`);
+      }
+    }
+  }
 });

@@ -66,3 +66,18 @@ t.test('FixedWindowLimiter: one limit and window for every key', async (t) => {
   );
   t.equal(limiter.hit('other', 20).allowed, true, 'keys are independent');
 });
+
+t.test('FixedWindowLimiter: a refused key is allowed again once its window resets; expired keys are let go', async (t) => {
+  const limiter = new FixedWindowLimiter(1, 5000);
+  t.same(
+    [0, 4999, 5000, 5001, 9999, 10_000].map((now) => limiter.hit('typist', now).allowed),
+    [true, false, true, false, false, true],
+    'one per window, each window starting at the first hit after the last one ended',
+  );
+  for (let index = 0; index < 2000; index += 1) limiter.hit(`burst${index}`, 20_000);
+  t.ok(limiter.size >= 2000, 'every live window is held');
+  // Much later, new keys: once the map has grown enough for a sweep, the expired windows go.
+  for (let index = 0; index < 100; index += 1) limiter.hit(`late${index}`, 100_000);
+  t.equal(limiter.size, 100, 'only the live windows are held');
+  t.equal(limiter.hit('burst1', 100_000).allowed, true, 'a let-go key starts afresh');
+});

@@ -1,74 +1,80 @@
 import t from 'tap';
 import { KeyedMutex } from '../../src/domain/keyed-mutex.ts';
 
-const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Lets every pending promise callback run (a macrotask turn): no timer, no duration. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 interface Task {
   key: string;
-  /** How long the task takes (ms). */
-  ms: number;
   fails?: boolean;
 }
 
-/** Runs the tasks as fast as they can be queued and records start/end order. */
-async function runAll(tasks: Task[]) {
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/**
+ * Queues every task at once; each runs until the harness lets it finish. The harness finishes
+ * them in `finishOrder` (each once it has started), so the order is chosen, not left to timers.
+ */
+async function runAll(tasks: Task[], finishOrder: number[]) {
   const mutex = new KeyedMutex();
   const log: string[] = [];
-  const results = await Promise.allSettled(
+  const gates = tasks.map(() => deferred());
+  const started = tasks.map(() => deferred());
+  const all = Promise.allSettled(
     tasks.map((task, index) =>
       mutex.run(task.key, async () => {
         log.push(`start ${index}`);
-        await tick(task.ms);
+        started[index]!.resolve();
+        await gates[index]!.promise;
         log.push(`end ${index}`);
         if (task.fails) throw new Error(`task ${index} failed`);
         return index;
       }),
     ),
   );
-  return { mutex, log, results };
+  await settle();
+  for (const index of finishOrder) {
+    await started[index]!.promise;
+    gates[index]!.resolve();
+    await settle();
+  }
+  return { mutex, log, results: await all };
 }
 
-const cases: Array<{ name: string; tasks: Task[]; log: string[] }> = [
+const cases: Array<{ name: string; tasks: Task[]; finishOrder: number[]; log: string[] }> = [
   {
-    name: 'one key: tasks run one at a time in call order, even when a later one is faster',
-    tasks: [
-      { key: 'a', ms: 20 },
-      { key: 'a', ms: 0 },
-      { key: 'a', ms: 5 },
-    ],
+    name: 'one key: tasks run one at a time in call order',
+    tasks: [{ key: 'a' }, { key: 'a' }, { key: 'a' }],
+    finishOrder: [0, 1, 2],
     log: ['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2'],
   },
   {
     name: 'different keys run concurrently',
-    tasks: [
-      { key: 'a', ms: 30 },
-      { key: 'b', ms: 0 },
-    ],
+    tasks: [{ key: 'a' }, { key: 'b' }],
+    finishOrder: [1, 0],
     log: ['start 0', 'start 1', 'end 1', 'end 0'],
   },
   {
     name: 'a failing task releases its key for the next one',
-    tasks: [
-      { key: 'a', ms: 5, fails: true },
-      { key: 'a', ms: 0 },
-    ],
+    tasks: [{ key: 'a', fails: true }, { key: 'a' }],
+    finishOrder: [0, 1],
     log: ['start 0', 'end 0', 'start 1', 'end 1'],
   },
   {
     name: 'interleaved keys keep per-key order',
-    tasks: [
-      { key: 'a', ms: 15 },
-      { key: 'b', ms: 25 },
-      { key: 'a', ms: 0 },
-      { key: 'b', ms: 0 },
-    ],
+    tasks: [{ key: 'a' }, { key: 'b' }, { key: 'a' }, { key: 'b' }],
+    finishOrder: [0, 2, 1, 3],
     log: ['start 0', 'start 1', 'end 0', 'start 2', 'end 2', 'end 1', 'start 3', 'end 3'],
   },
 ];
 
 for (const testCase of cases) {
   t.test(testCase.name, async (t) => {
-    const { mutex, log, results } = await runAll(testCase.tasks);
+    const { mutex, log, results } = await runAll(testCase.tasks, testCase.finishOrder);
     t.same(log, testCase.log);
     testCase.tasks.forEach((task, index) => {
       const result = results[index]!;
@@ -87,7 +93,7 @@ t.test('a key stays held while its task runs and is freed afterwards', async (t)
   const second = mutex.run('k', async () => {
     secondStarted = true;
   });
-  await tick(10);
+  await settle();
   t.equal(mutex.activeKeys, 1);
   t.notOk(secondStarted, 'the second task waits for the first');
   release();

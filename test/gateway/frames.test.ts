@@ -2,7 +2,7 @@
 // type), schema errors as `error` frames (the session stays open), 4008 (rate), 4009 (heartbeat).
 import t from 'tap';
 import { build, register } from '../helpers/build.ts';
-import { connect, connectReady, sleep } from '../helpers/gateway-client.ts';
+import { connect, connectReady } from '../helpers/gateway-client.ts';
 
 t.test('invalid payloads close 4002, unknown types close 4001', async (t) => {
   const { api, baseUrl } = await build(t);
@@ -93,41 +93,54 @@ t.test('the default limit: 120 frames in 60 s pass, the 121st closes 4008', asyn
   t.equal((await client.closedWith()).code, 4008);
 });
 
-t.test('heartbeat: pings keep the session; silence for 1.5 intervals closes 4009', async (t) => {
-  const { api, baseUrl } = await build(t, { WS_HEARTBEAT_INTERVAL_MS: 200 });
+// The heartbeat tests drive the gateway's sweep by hand with chosen times: a 60 s interval keeps
+// the real sweep (every 5 s, on the real clock) from acting within a test.
+const HEARTBEAT_MS = 60_000;
+
+t.test('heartbeat: frames keep the session; silence for more than 1.5 intervals closes 4009', async (t) => {
+  const { app, api, baseUrl } = await build(t, { WS_HEARTBEAT_INTERVAL_MS: HEARTBEAT_MS });
   const ada = await register(api);
   const { client, hello } = await connectReady(t, baseUrl, ada.token);
-  t.equal(hello.heartbeat_interval_ms, 200);
-  let silentSince = Date.now();
-  for (let beat = 0; beat < 6; beat += 1) {
-    await sleep(150);
-    silentSince = Date.now();
+  t.equal(hello.heartbeat_interval_ms, HEARTBEAT_MS);
+  const [connection] = app.gateway.connections;
+  for (let beat = 0; beat < 3; beat += 1) {
+    const before = connection!.lastFrameAt;
     t.same(await client.request({ type: 'ping', ref: `hb${beat}` }), { type: 'pong', ref: `hb${beat}` });
+    t.ok(connection!.lastFrameAt >= before, 'a frame moves the heartbeat forward');
+    // Exactly 1.5 intervals of silence is still alive; the sync below proves the socket is open.
+    app.gateway.sweep(connection!.lastFrameAt + HEARTBEAT_MS * 1.5);
+    await client.sync();
   }
-  t.equal(client.closeInfo, undefined, 'alive after 6 beats (900 ms)');
-  const closed = await client.closedWith(2_000);
-  const silent = Date.now() - silentSince;
-  t.equal(closed.code, 4009);
-  t.ok(silent >= 300, `not before 1.5 intervals (${silent} ms)`);
-  t.ok(silent < 600, `soon after 1.5 intervals (${silent} ms)`);
+  t.equal(client.closeInfo, undefined, 'alive after 3 beats, each swept at 1.5 intervals of silence');
+  app.gateway.sweep(connection!.lastFrameAt + HEARTBEAT_MS * 1.5 + 1);
+  t.equal((await client.closedWith()).code, 4009, 'closed just past 1.5 intervals of silence');
 });
 
 t.test('the server sends protocol pings and drops a peer that stops answering them', async (t) => {
-  const { api, baseUrl } = await build(t, { WS_HEARTBEAT_INTERVAL_MS: 200 });
+  const { app, api, baseUrl } = await build(t, { WS_HEARTBEAT_INTERVAL_MS: HEARTBEAT_MS });
   const ada = await register(api);
   const { client } = await connectReady(t, baseUrl, ada.token);
   // A peer that keeps sending frames but never answers protocol pings (its TCP side is broken).
   const { client: deaf } = await connectReady(t, baseUrl, ada.token, { autoPong: false, name: 'deaf' });
-  const beat = setInterval(() => {
-    client.send({ type: 'ping' });
-    deaf.send({ type: 'ping' });
-  }, 50);
-  t.teardown(() => clearInterval(beat));
   let pings = 0;
   client.socket.on('ping', () => (pings += 1));
-  const closed = await deaf.closedWith(3_000);
-  clearInterval(beat);
-  t.equal(closed.code, 1006, 'the deaf peer is terminated without a close frame');
-  t.ok(pings >= 1, `protocol pings arrive (${pings})`);
-  t.equal(client.closeInfo, undefined, 'the answering peer stays', { closeInfo: client.closeInfo });
+  let deafPings = 0;
+  deaf.socket.on('ping', () => (deafPings += 1));
+  // One ping round per heartbeat interval's worth of sweeps: this many sweeps hold exactly one.
+  const pingRound = () => {
+    for (let sweep = 0; sweep < Math.round(HEARTBEAT_MS / app.gateway.sweepIntervalMs); sweep += 1) app.gateway.sweep(Date.now());
+  };
+  pingRound();
+  // The frame barrier: the client's automatic pong went out before its ping frame, so the server
+  // has seen it; the deaf peer's frame shows the server saw its frame but no pong.
+  await client.sync();
+  await deaf.sync();
+  t.equal(pings, 1, 'the answering peer got a protocol ping');
+  t.equal(deafPings, 1, 'so did the deaf one');
+  pingRound();
+  const closed = await deaf.closedWith();
+  t.equal(closed.code, 1006, 'the deaf peer is terminated at the next round without a close frame');
+  await client.sync();
+  t.equal(pings, 2, 'the answering peer got the next ping');
+  t.equal(client.closeInfo, undefined, 'and stays', { closeInfo: client.closeInfo });
 });

@@ -3,9 +3,10 @@
 // events continue the sequence. Unknown/expired sessions: invalid_session; a never-sent seq: 4007.
 import t from 'tap';
 import type { ServerFrame } from '../../generated/asyncapi-types.ts';
-import { build, register } from '../helpers/build.ts';
+import { build, register, type TestApp } from '../helpers/build.ts';
 import { createRoom, join, send } from '../helpers/chat.ts';
-import { connect, connectReady, sleep } from '../helpers/gateway-client.ts';
+import { connect, connectReady } from '../helpers/gateway-client.ts';
+import { waitFor } from '../helpers/poll.ts';
 
 const describe = (frame: ServerFrame): string => {
   switch (frame.type) {
@@ -19,8 +20,11 @@ const describe = (frame: ServerFrame): string => {
   }
 };
 
+/** The server saw the connection go: its gateway session is detached (resumable), or gone. */
+const detached = (app: TestApp['app'], sessionId: string) => () => [...app.gateway.registry.sessions()].find((session) => session.id === sessionId)?.attached !== true;
+
 t.test('resume after a forced disconnect replays exactly the missed events, in order, then continues', async (t) => {
-  const { api, baseUrl } = await build(t, { PRESENCE_GRACE_MS: 0 });
+  const { app, api, baseUrl } = await build(t, { PRESENCE_GRACE_MS: 0 });
   const ada = await register(api);
   const bob = await register(api);
   const room = await createRoom(api, ada);
@@ -34,7 +38,7 @@ t.test('resume after a forced disconnect replays exactly the missed events, in o
   t.ok(processed >= 2, `seq so far ${processed}`);
 
   await first.drop();
-  await sleep(50);
+  await waitFor(detached(app, hello.session_id), 'the server saw the drop');
   // While bob is away: a message, an edit, a delete, and a message over the socket by ada.
   const m3 = await send(api, ada, room.id, 'three');
   await api('PATCH', `/api/v1/channels/${room.id}/messages/${m1.id}`, { token: ada.token, body: { content: 'one (edited)' } });
@@ -108,7 +112,7 @@ t.test('a resume of a session still attached takes it over: the old connection i
 });
 
 t.test('unknown, foreign and expired sessions get invalid_session and the connection stays usable', async (t) => {
-  const { api, baseUrl } = await build(t, { WS_RESUME_WINDOW_MS: 300 });
+  const { app, api, baseUrl } = await build(t, { WS_RESUME_WINDOW_MS: 300 });
   const ada = await register(api);
   const bob = await register(api);
   const { client: adaWs, hello } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
@@ -128,7 +132,13 @@ t.test('unknown, foreign and expired sessions get invalid_session and the connec
   t.match(await stranger.request({ type: 'authorization', ref: 'a', token: bob.token }), { type: 'ready' }, 'then authorization works');
 
   await adaWs.drop();
-  await sleep(700);
+  await waitFor(detached(app, hello.session_id), 'the server saw the drop');
+  // The window runs out on the sweep's clock: sweep at a time just past it (not a sleep).
+  const session = [...app.gateway.registry.sessions()].find((candidate) => candidate.id === hello.session_id)!;
+  app.gateway.sweep(session.detachedAt + 300);
+  t.ok(app.gateway.registry.session(hello.session_id), 'at the end of the window the session is kept');
+  app.gateway.sweep(session.detachedAt + 301);
+  t.notOk(app.gateway.registry.session(hello.session_id), 'past it the sweep drops the session');
   const late = await connect(t, baseUrl, { name: 'late' });
   await late.next('hello');
   t.same(
@@ -171,11 +181,11 @@ t.test('a seq the server never sent closes 4007; a bad token in resume closes 40
 });
 
 t.test('a logged-out session cannot be resumed', async (t) => {
-  const { api, baseUrl } = await build(t);
+  const { app, api, baseUrl } = await build(t);
   const ada = await register(api);
   const { client, hello } = await connectReady(t, baseUrl, ada.token);
   await client.drop();
-  await sleep(50);
+  await waitFor(detached(app, hello.session_id), 'the server saw the drop');
   const second = await api('POST', '/api/v1/auth/login', { body: { login: ada.user.username, password: ada.password } });
   await api('POST', '/api/v1/auth/logout', { token: ada.token });
   const again = await connect(t, baseUrl);

@@ -48,5 +48,8 @@ t.test('metrics: sessions, frames in and out by type, closes by code, fan-out la
   t.match(metrics, /parley_ws_frames_out_total\{type="hello"\} 2\b/);
   t.match(metrics, /parley_ws_closes_total\{code="4002"\} 1\b/);
   t.match(metrics, /parley_ws_fanout_latency_seconds_count 1\b/);
-  t.match(metrics, /parley_ws_fanout_latency_seconds_bucket\{le="0.025"\} 1\b/, 'under 25 ms');
+  // Observed, not timed: how fast a fan-out is belongs in `npm run bench`, not in a test.
+  const latency = Number(/^parley_ws_fanout_latency_seconds_sum (\S+)$/m.exec(metrics)?.[1]);
+  t.ok(Number.isFinite(latency) && latency >= 0, `the fan-out latency was recorded (${latency} s)`);
+  t.match(metrics, /parley_ws_fanout_latency_seconds_bucket\{le="\+Inf"\} 1\b/, 'in the histogram');
 });

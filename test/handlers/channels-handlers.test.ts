@@ -171,19 +171,25 @@ t.test('get a channel: public rooms are visible to all, private rooms and DMs on
 });
 
 t.test('update a channel: owner or admin; DMs are 403; unknown fields are 400', async (t) => {
-  const { app, api } = await build(t, adminOverrides);
+  const { app, api, databaseUrl } = await build(t, adminOverrides);
   const admin = await loginAdmin(api);
   const [ada, grace, eve] = [await register(api), await register(api), await register(api)];
   const room = await createRoom(api, ada, { name: 'readers', description: 'old' });
   await join(api, room.id, grace);
   const closed = await createRoom(api, ada, { name: 'closed', visibility: 'private' });
   const dm = await openDm(api, ada, grace);
+  // Backdated, so an update stamped in the same millisecond as the create cannot pass unchanged.
+  const [backdated] = await queryDatabase<{ updated_at: Date }>(
+    databaseUrl,
+    "UPDATE channels SET updated_at = updated_at - interval '1 hour' WHERE id = $1 RETURNING updated_at",
+    [room.id],
+  );
   const recorder = recordEvents(app.events);
 
   const renamed = await api('PATCH', `${CHANNELS}/${room.id}`, { token: ada.token, body: { name: ' writers ', description: null } });
   t.equal(renamed.status, 200);
   t.match(renamed.body, { id: room.id, name: 'writers', description: null, member_count: 2 });
-  t.ok(renamed.body.updated_at >= room.updated_at);
+  t.ok(Date.parse(renamed.body.updated_at) > backdated!.updated_at.getTime(), 'the update moved updated_at forward');
   t.same(recorder.events, [{ type: 'channel.updated', channel: renamed.body }]);
 
   const byAdmin = await api('PATCH', `${CHANNELS}/${room.id}`, { token: admin.token, body: { description: 'set by an admin' } });
@@ -416,7 +422,9 @@ t.test('typing: 204, announced at most once per 5 s per user and channel; needs 
   const closed = await createRoom(api, ada, { name: 'closed', visibility: 'private' });
   const recorder = recordEvents(app.events);
 
+  const before = Date.now();
   const first = await api('POST', `${CHANNELS}/${room.id}/typing`, { token: grace.token });
+  const after = Date.now();
   t.equal(first.status, 204);
   t.equal(first.text, '');
   const second = await api('POST', `${CHANNELS}/${room.id}/typing`, { token: grace.token });
@@ -424,7 +432,8 @@ t.test('typing: 204, announced at most once per 5 s per user and channel; needs 
   t.equal((await api('POST', `${CHANNELS}/${room.id}/typing`, { token: ada.token })).status, 204);
   t.equal(recorder.events.length, 2, 'one event per user');
   t.match(recorder.events[0], { type: 'typing.started', channel_id: room.id, user_id: grace.user.id });
-  t.ok(Math.abs(Date.parse((recorder.events[0] as { at: string }).at) - Date.now()) < 5000, '`at` is now');
+  const at = Date.parse((recorder.events[0] as { at: string }).at);
+  t.ok(at >= before && at <= after, '`at` is the time of the request (between its start and its answer)');
   t.match(recorder.events[1], { type: 'typing.started', channel_id: room.id, user_id: ada.user.id });
 
   t.equal((await api('POST', `${CHANNELS}/${room.id}/typing`, { token: eve.token })).status, 403, 'non-member of a public room');
@@ -483,4 +492,24 @@ t.test('my conversations: most recently active first, last message, unread, type
   t.notOk(grace2.body.items.some((item: { id: string }) => item.id === quiet.id), 'rooms I am not in are not mine');
   t.equal((await api('GET', '/api/v1/users/@me/channels?cursor=bad', { token: ada.token })).status, 400);
   t.equal((await api('GET', '/api/v1/users/@me/channels?type=group', { token: ada.token })).status, 400);
+});
+
+t.test('typing: the 5 s window resets on the app clock (no waiting)', async (t) => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const { app, api } = await build(t, {}, { clock: () => now });
+  const ada = await register(api);
+  const room = await createRoom(api, ada);
+  const recorder = recordEvents(app.events);
+  const typing = async () => (await api('POST', `${CHANNELS}/${room.id}/typing`, { token: ada.token })).status;
+  t.equal(await typing(), 204);
+  now += 4_999;
+  t.equal(await typing(), 204, 'within the window: accepted');
+  t.equal(recorder.events.length, 1, 'and not announced again');
+  now += 1;
+  t.equal(await typing(), 204);
+  t.equal(recorder.events.length, 2, 'a new window: announced again');
+  t.same(
+    recorder.events.map((event) => event.type),
+    ['typing.started', 'typing.started'],
+  );
 });

@@ -134,3 +134,19 @@ export function headerViolations(method: string, url: string, status: number, he
   }
   return violations;
 }
+
+/**
+ * The gateway close codes asyncapi.yaml documents: the rows of the `## Close codes` table in its
+ * info description (generated/asyncapi.bundled.json), so the test client checks every close code
+ * it receives against the spec, not against a second list.
+ */
+export const documentedCloseCodes: ReadonlySet<number> = (() => {
+  const asyncapi = JSON.parse(readFileSync(path.join(root, 'generated/asyncapi.bundled.json'), 'utf8')) as { info: { description: string } };
+  const [, after = ''] = asyncapi.info.description.split(/^## Close codes$/m);
+  const rows = after.trimStart().split('\n');
+  const end = rows.findIndex((line) => !line.startsWith('|'));
+  const table = end === -1 ? rows : rows.slice(0, end);
+  const codes = table.flatMap((line) => /^\| (\d{4}) \|/.exec(line)?.slice(1) ?? []).map(Number);
+  if (codes.length === 0) throw new Error('asyncapi.yaml: no "## Close codes" table in info.description');
+  return new Set(codes);
+})();

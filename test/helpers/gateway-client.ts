@@ -2,11 +2,13 @@ import type { Test } from 'tap';
 import WebSocket from 'ws';
 import type { ServerFrame, ServerFrameByType, ServerFrameType } from '../../generated/asyncapi-types.ts';
 import { isServerFrameType, serverEventFrameTypes, serverFrameValidators } from '../../generated/asyncapi-validators.js';
+import { documentedCloseCodes } from './contract.ts';
 
 /**
  * A real `ws` client for gateway tests. Every frame the server sends is checked against
  * asyncapi.yaml (type known, schema valid, JSON text) and the test fails on any violation; event
- * frames must carry consecutive `seq`s (no gap, no duplicate).
+ * frames must carry consecutive `seq`s (no gap, no duplicate); every close code the server sends
+ * must be one asyncapi.yaml documents.
  */
 export interface ConnectOptions {
   /** `?token=` */
@@ -33,6 +35,12 @@ export interface CloseInfo {
 }
 
 const eventTypes = new Set<string>(serverEventFrameTypes);
+/**
+ * Codes `ws` reports for a close without a code on the wire: 1005 (a close frame without a code)
+ * and 1006 (no close frame: the TCP connection ended, e.g. this client dropped it). RFC 6455
+ * forbids sending either, so they are not in the spec's table.
+ */
+const noCodeOnTheWire = new Set([1005, 1006]);
 type Predicate = (frame: ServerFrame) => boolean;
 type Matcher<T extends ServerFrameType> = T | Predicate;
 
@@ -49,6 +57,7 @@ export class GatewayClient {
   closeInfo: CloseInfo | undefined;
   #taken = new Set<number>();
   #waiters: Array<() => void> = [];
+  #syncs = 0;
 
   constructor(t: Test, url: string, headers: Record<string, string>, options: ConnectOptions) {
     this.t = t;
@@ -66,6 +75,9 @@ export class GatewayClient {
     this.closed = new Promise((resolve) => {
       this.socket.on('close', (code, reason) => {
         this.closeInfo = { code, reason: reason.toString() };
+        if (!documentedCloseCodes.has(code) && !noCodeOnTheWire.has(code)) {
+          this.t.fail(`${this.name}: close code ${code} (${this.closeInfo.reason}) is not documented in asyncapi.yaml`);
+        }
         resolve(this.closeInfo);
         this.#wake();
       });
@@ -148,9 +160,23 @@ export class GatewayClient {
     return this.frames.filter((frame) => eventTypes.has(frame.type) && (types.length === 0 || types.includes(frame.type)));
   }
 
-  /** Asserts that no frame matching arrives within `ms`. */
-  async expectNone(matcher: Matcher<ServerFrameType>, ms: number, message: string): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+  /**
+   * A barrier: a ping/pong round trip. The server writes a connection's frames in order, so every
+   * frame it sent this connection before it answered the ping has arrived when the pong does.
+   */
+  async sync(): Promise<void> {
+    this.#syncs += 1;
+    const ref = `sync-${this.#syncs}`;
+    const reply = await this.request({ type: 'ping', ref });
+    if (reply.type !== 'pong') this.t.fail(`${this.name}: the sync ping got ${reply.type}`, { reply });
+  }
+
+  /**
+   * Asserts that no frame matching has arrived by a ping/pong barrier (see `sync`), not by sleeping:
+   * whatever the server did before it answered the ping (say, fanning out an event) is checked.
+   */
+  async expectNone(matcher: Matcher<ServerFrameType>, message: string): Promise<void> {
+    await this.sync();
     const index = this.#find(matcher);
     this.t.equal(index, -1, message, { found: index === -1 ? null : this.frames[index] });
   }
@@ -222,6 +248,3 @@ export async function connectReady(t: Test, baseUrl: string, token: string, opti
   const ready = await client.next('ready');
   return { client, hello, ready };
 }
-
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
