@@ -18,6 +18,7 @@ import { createMessagesHandlers } from './handlers/messages-handlers.ts';
 import { KeyedMutex } from './domain/keyed-mutex.ts';
 import { createGuildsHandlers } from './handlers/guilds-handlers.ts';
 import { createInvitesHandlers } from './handlers/invites-handlers.ts';
+import { createWebAppHandlers } from './handlers/webapp-handlers.ts';
 import { createGateway, type Gateway } from './gateway/gateway.ts';
 import { createGatewayChat } from './gateway/gateway-chat.ts';
 import gatewayPlugin from './gateway/gateway-plugin.ts';
@@ -257,6 +258,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ...createMessagesHandlers({ messages: messagesService }),
     ...createGuildsHandlers({ guilds: guildsService }),
     ...createInvitesHandlers({ guilds: guildsService }),
+    ...createWebAppHandlers({ projectRoot }),
   };
 
   app.decorate('operationHandlerNames', Object.keys(serviceHandlers));
