@@ -147,7 +147,7 @@ export function ChatScreen({ store }: { store: Store }) {
   };
 
   return (
-    <div class={`shell ${showChat && active ? 'show-chat' : ''}`}>
+    <div class={`shell ${(showChat && active) || panel ? 'show-chat' : ''}`}>
       <header class="topbar">
         <span class="brand">
           <span class="logo" aria-hidden="true">◆</span> Parley
@@ -469,7 +469,7 @@ function MessageItem({
           </form>
         ) : (
           <p class="content">
-            {message.content}
+            <span class="text">{message.content}</span>
             {message.edited_at && <span class="muted"> (edited)</span>}
             {message.pending && !message.failed && <span class="muted"> · sending…</span>}
           </p>
