@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import YAML from 'yaml';
 import { generateAsyncApiArtifacts } from './gen-asyncapi.ts';
+import { generateSdkArtifacts } from './gen-sdk.ts';
 import { generateWebAppArtifacts } from './gen-webapp.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,7 +66,9 @@ async function generateOpenApiArtifacts(): Promise<Artifact[]> {
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
-  const artifacts = [...(await generateOpenApiArtifacts()), ...(await generateAsyncApiArtifacts(root)), ...(await generateWebAppArtifacts(root))];
+  const specArtifacts = [...(await generateOpenApiArtifacts()), ...(await generateAsyncApiArtifacts(root))];
+  // @parley/client (clients/typescript) ships its own copy of the types; the web client bundles the SDK.
+  const artifacts = [...specArtifacts, ...generateSdkArtifacts(specArtifacts), ...(await generateWebAppArtifacts(root))];
   const stale: string[] = [];
   for (const artifact of artifacts) {
     const target = path.join(root, artifact.path);

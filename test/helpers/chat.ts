@@ -2,7 +2,7 @@ import { queryDatabase } from './accounts.ts';
 import { register, type ApiClient, type Registered } from './build.ts';
 
 /** Chat test helpers: each step asserts its own status so that a broken setup fails loudly. */
-async function expectStatus(response: Promise<{ status: number; text: string; body: any }>, statuses: number[], what: string) {
+export async function expectStatus(response: Promise<{ status: number; text: string; body: any }>, statuses: number[], what: string) {
   const result = await response;
   if (!statuses.includes(result.status)) throw new Error(`${what}: expected ${statuses.join('/')}, got ${result.status} ${result.text}`);
   return result.body;
