@@ -27,8 +27,10 @@ export async function generateWebAppArtifacts(root: string): Promise<GeneratedFi
     charset: 'utf8',
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    // The app talks to the SDK only through its public entry point.
     tsconfig: path.join(appRoot, 'tsconfig.json'),
+    // The app imports only the SDK's public entry point. Bundled from its source (the workspace's
+    // dist/ is built by `npm pack` only), so a fresh clone's `npm run gen` needs no SDK build first.
+    alias: { '@parley/client': path.join(root, 'clients/typescript/src/index.ts') },
     logLevel: 'silent',
   });
   const files: GeneratedFile[] = result.outputFiles.map((file) => ({

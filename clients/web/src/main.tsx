@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import type { User } from './backend.ts';
-import { createSdkBackend } from './scaffold-backend.ts';
+import { createSdkBackend } from './sdk-backend.ts';
 import { Store } from './store.ts';
 import { AuthScreen, ChatScreen } from './ui.tsx';
 import './app.css';

@@ -503,7 +503,7 @@ function MessageItem({
                   if (confirm('Delete this message?')) void store.remove(message).catch((e) => store.notify(errorText(e)));
                 }}
               >
-                🗑
+                ✕
               </button>
             </>
           )}
@@ -552,7 +552,8 @@ function Composer({ store, channelId, replyTo, onCancelReply }: { store: Store; 
         ref={input}
         rows={1}
         aria-label="Message"
-        placeholder="Write a message (Enter sends, Shift+Enter adds a line)"
+        placeholder="Write a message…"
+        title="Enter sends, Shift+Enter adds a line"
         maxLength={4000}
         value={text}
         onInput={(event) => {
