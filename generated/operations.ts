@@ -445,6 +445,13 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
+    "operationId": "getWebAppIndex",
+    "method": "GET",
+    "path": "/app/",
+    "tag": "webapp",
+    "routedByGlue": true
+  },
+  {
     "operationId": "getWebAppAsset",
     "method": "GET",
     "path": "/app/{asset}",
@@ -516,4 +523,5 @@ export type OperationId =
   | 'removeGuildMemberRole'
   | 'joinGuildByInvite'
   | 'getWebApp'
+  | 'getWebAppIndex'
   | 'getWebAppAsset';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { notFound } from '../errors.ts';
-import { pathOf, type HandlerGroup } from './handler-types.ts';
+import { pathOf, type HandlerGroup, type OperationHandler } from './handler-types.ts';
 
 /**
  * The web client (clients/web/, bundled by `npm run gen` into generated/webapp/). Its own
@@ -30,7 +30,7 @@ export interface WebAppDeps {
   projectRoot: string;
 }
 
-export function createWebAppHandlers(deps: WebAppDeps): HandlerGroup<'getWebApp' | 'getWebAppAsset'> {
+export function createWebAppHandlers(deps: WebAppDeps): HandlerGroup<'getWebApp' | 'getWebAppIndex' | 'getWebAppAsset'> {
   const folder = path.join(deps.projectRoot, 'generated/webapp');
   // The bundle changes only with `npm run gen` (and a restart): read each file once.
   const cache = new Map<string, Promise<string>>();
@@ -44,11 +44,14 @@ export function createWebAppHandlers(deps: WebAppDeps): HandlerGroup<'getWebApp'
     return content;
   };
 
+  const page: OperationHandler = async (_request, reply) => {
+    const html = await load('index.html');
+    return reply.header('content-security-policy', WEBAPP_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
+  };
+
   return {
-    async getWebApp(_request, reply) {
-      const html = await load('index.html');
-      return reply.header('content-security-policy', WEBAPP_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
-    },
+    getWebApp: page,
+    getWebAppIndex: page,
     async getWebAppAsset(request, reply) {
       const { asset } = pathOf<'getWebAppAsset'>(request);
       const type = ASSET_TYPES[path.extname(asset)];

@@ -1044,6 +1044,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The web chat client (HTML page), with a trailing slash
+         * @description The same page as `GET /app`, so that a typed or bookmarked `/app/` works too.
+         */
+        get: operations["getWebAppIndex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/{asset}": {
         parameters: {
             query?: never;
@@ -4057,6 +4077,28 @@ export interface operations {
         };
     };
     getWebApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client's HTML page. */
+            200: {
+                headers: {
+                    "Content-Security-Policy": components["headers"]["WebAppContentSecurityPolicy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebAppIndex: {
         parameters: {
             query?: never;
             header?: never;
