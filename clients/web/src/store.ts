@@ -179,9 +179,19 @@ export class Store {
     this.set({ me });
     await Promise.all([this.refreshConversations(), this.refreshGuilds(), this.refreshPresence()]);
     await this.backend.connect();
-    const fromHash = location.hash.match(/^#\/c\/(\d+)(?:\/m\/(\d+))?$/);
-    const first = fromHash?.[1] && this.state.conversations.has(fromHash[1]) ? fromHash[1] : this.sortedConversations()[0]?.id;
-    if (first) await this.open(first, fromHash?.[2]);
+    // A link to a conversation or a message (`#/c/{channel}` or `#/c/{channel}/m/{message}`) opens it.
+    addEventListener('hashchange', () => void this.openFromHash());
+    if (!(await this.openFromHash())) {
+      const first = this.sortedConversations()[0]?.id;
+      if (first) await this.open(first);
+    }
+  }
+
+  private async openFromHash(): Promise<boolean> {
+    const link = location.hash.match(/^#\/c\/(\d+)(?:\/m\/(\d+))?$/);
+    if (!link?.[1] || !this.state.conversations.has(link[1])) return false;
+    await this.open(link[1], link[2]);
+    return true;
   }
 
   async signOut(): Promise<void> {

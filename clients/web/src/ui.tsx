@@ -615,7 +615,7 @@ function PanelView({ store, panel, query, onClose, onOpen }: { store: Store; pan
             }}
           />
         )}
-        {panel === 'guild' && <GuildPanel store={store} />}
+        {panel === 'guild' && <GuildPanel store={store} onOpen={onOpen} />}
         {panel === 'join-guild' && <Ask fields={[['code', 'Invite code']]} submit="Join guild" run={(v) => store.joinInvite(v.code!).then(() => 'Joined.')} />}
         {panel === 'search' && <SearchResults store={store} query={query} onOpen={onOpen} />}
         {panel === 'members' && <Members store={store} />}
@@ -772,7 +772,7 @@ function Members({ store }: { store: Store }) {
   );
 }
 
-function GuildPanel({ store }: { store: Store }) {
+function GuildPanel({ store, onOpen }: { store: Store; onOpen: (id: string) => void }) {
   const [code, setCode] = useState<string | null>(null);
   return (
     <>
@@ -780,7 +780,7 @@ function GuildPanel({ store }: { store: Store }) {
       {store.state.guilds.map((guild) => (
         <div key={guild.id} class="guild-admin">
           <h2>{guild.name}</h2>
-          <Ask fields={[['name', `New channel in ${guild.name}`]]} submit="Create channel" run={(v) => store.createGuildChannel(guild.id, v.name!)} />
+          <Ask fields={[['name', `New channel in ${guild.name}`]]} submit="Create channel" run={(v) => store.createGuildChannel(guild.id, v.name!).then(() => onOpen(store.state.activeId!))} />
           <button type="button" class="ghost" onClick={() => void store.backend.createInvite(guild.id).then(setCode, (e) => store.notify(errorText(e)))}>
             Create an invite code
           </button>
