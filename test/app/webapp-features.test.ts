@@ -82,7 +82,7 @@ t.test('history, jump, reply, edit, delete, rooms and guilds in /app', async (t)
   t.notOk((await shownMessages(page)).includes('old 118'), 'and gone from the page');
 
   // Browse public rooms and join one.
-  await page.click('button[aria-label="Browse rooms"]');
+  await page.click('::-p-xpath(//nav//button[normalize-space(.)="Browse rooms"])');
   await page.waitForSelector(`button[aria-label="Join garden-${unique}"]`);
   await shot(user, 'desktop-browse-rooms');
   await page.click(`button[aria-label="Join garden-${unique}"]`);

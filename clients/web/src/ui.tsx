@@ -208,13 +208,13 @@ function Sidebar({ store, onOpen, onPanel }: { store: Store; onOpen: (id: string
   const dms = conversations.filter((c) => c.type === 'dm');
   return (
     <nav class="sidebar" aria-label="Conversations">
-      <Section title="Rooms" actions={[['Browse rooms', '⌕', () => onPanel('browse')], ['New room', '+', () => onPanel('room')]]}>
+      <Section title="Rooms" add={['New room', () => onPanel('room')]} more={['Browse rooms', () => onPanel('browse')]}>
         {rooms.map((c) => <ConversationItem key={c.id} store={store} conversation={c} onOpen={onOpen} />)}
       </Section>
-      <Section title="Direct messages" actions={[['New direct message', '+', () => onPanel('dm')]]}>
+      <Section title="Direct messages" add={['New direct message', () => onPanel('dm')]}>
         {dms.map((c) => <ConversationItem key={c.id} store={store} conversation={c} onOpen={onOpen} />)}
       </Section>
-      <Section title="Guilds" actions={[['Join a guild with an invite', '↵', () => onPanel('join-guild')], ['New guild', '+', () => onPanel('guild')]]}>
+      <Section title="Guilds" add={['New guild', () => onPanel('guild')]} more={['Join with an invite', () => onPanel('join-guild')]}>
         {state.guilds.map((guild) => (
           <li key={guild.id} class="guild">
             <span class="guild-name">{guild.name}</span>
@@ -231,22 +231,28 @@ function Sidebar({ store, onOpen, onPanel }: { store: Store; onOpen: (id: string
   );
 }
 
-function Section({ title, actions, children }: { title: string; actions: Array<[string, string, () => void]>; children: ComponentChildren }) {
+function Section({ title, add, more, children }: { title: string; add: [string, () => void]; more?: [string, () => void]; children: ComponentChildren }) {
   return (
     <section>
       <h2>
         <span>{title}</span>
-        <span class="actions">
-          {actions.map(([label, icon, run]) => (
-            <button key={label} type="button" class="icon" aria-label={label} title={label} onClick={run}>
-              {icon}
-            </button>
-          ))}
-        </span>
+        <button type="button" class="icon" aria-label={add[0]} title={add[0]} onClick={add[1]}>
+          +
+        </button>
       </h2>
       <ul>{children}</ul>
+      {more && (
+        <button type="button" class="more" onClick={more[1]}>
+          {more[0]}
+        </button>
+      )}
     </section>
   );
+}
+
+/** A padlock drawn in CSS (no emoji font needed), or the room's '#'. */
+function ChannelMark({ channel }: { channel: Channel }) {
+  return channel.visibility === 'private' ? <span class="hash" role="img" aria-label="private"><span class="lock" /></span> : <span class="hash" aria-hidden="true">#</span>;
 }
 
 function ConversationItem({ store, conversation, onOpen }: { store: Store; conversation: Conversation; onOpen: (id: string) => void }) {
@@ -265,7 +271,7 @@ function ConversationItem({ store, conversation, onOpen }: { store: Store; conve
         data-channel-id={conversation.id}
         onClick={() => onOpen(conversation.id)}
       >
-        {partner ? <Avatar user={partner} presence={state.presence.get(partner.id) ?? 'offline'} /> : <span class="hash" aria-hidden="true">{conversation.visibility === 'private' ? '🔒' : '#'}</span>}
+        {partner ? <Avatar user={partner} presence={state.presence.get(partner.id) ?? 'offline'} /> : <ChannelMark channel={conversation} />}
         <span class="conversation-text">
           <span class="conversation-title">{title}</span>
           <span class="conversation-last">{last ? `${last.author.id === state.me?.id ? 'You' : last.author.display_name || last.author.username}: ${last.content}` : 'No messages yet'}</span>
@@ -293,7 +299,7 @@ function ChannelPane({ store, channel, onBack, onPanel }: { store: Store; channe
           ←
         </button>
         <h1 id="channel-title">
-          {partner ? <Avatar user={partner} presence={state.presence.get(partner.id) ?? 'offline'} /> : <span aria-hidden="true">{channel.visibility === 'private' ? '🔒 ' : '# '}</span>}
+          {partner ? <Avatar user={partner} presence={state.presence.get(partner.id) ?? 'offline'} /> : <ChannelMark channel={channel} />}
           {channelTitle(channel, state.me)}
         </h1>
         <span class="pane-meta">
@@ -708,7 +714,7 @@ function BrowseRooms({ store, onOpen }: { store: Store; onOpen: (id: string) => 
           return (
             <li key={room.id}>
               <span>
-                <strong># {room.name}</strong> <span class="muted">{room.member_count} members{room.description ? ` · ${room.description}` : ''}</span>
+                <strong># {room.name}</strong> <span class="muted">{room.member_count} member{room.member_count === 1 ? '' : 's'}{room.description ? ` · ${room.description}` : ''}</span>
               </span>
               <button type="button" class={joined ? 'ghost' : 'primary'} aria-label={`${joined ? 'Open' : 'Join'} ${room.name}`} onClick={() => (joined ? onOpen(room.id) : void store.joinRoom(room.id).then(() => onOpen(room.id), (e) => store.notify(errorText(e))))}>
                 {joined ? 'Open' : 'Join'}
