@@ -60,6 +60,48 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
+    "operationId": "getAsyncApiJson",
+    "method": "GET",
+    "path": "/asyncapi.json",
+    "tag": "ops",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getRestDocs",
+    "method": "GET",
+    "path": "/docs",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getDocsIndex",
+    "method": "GET",
+    "path": "/docs/",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getRealtimeDocs",
+    "method": "GET",
+    "path": "/docs/realtime",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getSdkReadme",
+    "method": "GET",
+    "path": "/docs/sdk",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getDocsAsset",
+    "method": "GET",
+    "path": "/docs/assets/{asset}",
+    "tag": "docs",
+    "routedByGlue": true
+  },
+  {
     "operationId": "registerUser",
     "method": "POST",
     "path": "/api/v1/auth/register",
@@ -445,13 +487,6 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
-    "operationId": "getWebAppIndex",
-    "method": "GET",
-    "path": "/app/",
-    "tag": "webapp",
-    "routedByGlue": true
-  },
-  {
     "operationId": "getWebAppAsset",
     "method": "GET",
     "path": "/app/{asset}",
@@ -468,6 +503,12 @@ export type OperationId =
   | 'getOpenApiJson'
   | 'getOpenApiYaml'
   | 'getAsyncApiYaml'
+  | 'getAsyncApiJson'
+  | 'getRestDocs'
+  | 'getDocsIndex'
+  | 'getRealtimeDocs'
+  | 'getSdkReadme'
+  | 'getDocsAsset'
   | 'registerUser'
   | 'loginUser'
   | 'refreshToken'
@@ -523,5 +564,4 @@ export type OperationId =
   | 'removeGuildMemberRole'
   | 'joinGuildByInvite'
   | 'getWebApp'
-  | 'getWebAppIndex'
   | 'getWebAppAsset';

@@ -20,7 +20,9 @@ export interface SystemPackage {
   neededBy: string;
 }
 
-export const systemPackages: SystemPackage[] = [];
+export const systemPackages: SystemPackage[] = [
+  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'the browser tests' },
+];
 
 /** The absolute path of `binary` on PATH, or undefined. */
 export function findBinary(binary: string, searchPath = process.env.PATH ?? ''): string | undefined {

@@ -12,6 +12,10 @@ import { rejectedToken, unauthorized } from './errors.ts';
 import { InProcessEventBus, type EventBus } from './events/event-bus.ts';
 import { ACCESS_COOKIE, createAuthHandlers } from './handlers/auth-handlers.ts';
 import { createOpsHandlers } from './handlers/ops-handlers.ts';
+import { createDocsHandlers } from './handlers/docs-handlers.ts';
+import { loadDocsSite } from './docs/docs-site.ts';
+import { loadPublishedSpecs } from './docs/published-specs.ts';
+import { publicBaseUrl } from './domain/public-url.ts';
 import { createUsersHandlers } from './handlers/users-handlers.ts';
 import { createChannelsHandlers } from './handlers/channels-handlers.ts';
 import { createMessagesHandlers } from './handlers/messages-handlers.ts';
@@ -241,9 +245,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   await bootstrapAdmin({ db: app.db, config, log: app.log });
 
+  // PUBLIC_URL, or the address this server listens on (its real port once listening).
+  const publicUrl = () => {
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+    return publicBaseUrl(config.PUBLIC_URL, { host: config.HOST, port, tls: config.TLS_CERT_FILE !== undefined });
+  };
   const serviceHandlers = {
     ...createOpsHandlers({
-      projectRoot,
+      specs: await loadPublishedSpecs(projectRoot),
+      publicUrl,
       version: await readVersion(),
       startedAt: new Date(),
       databaseHealthy: () => app.databaseHealthy(),
@@ -258,6 +269,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ...createMessagesHandlers({ messages: messagesService }),
     ...createGuildsHandlers({ guilds: guildsService }),
     ...createInvitesHandlers({ guilds: guildsService }),
+    ...createDocsHandlers({ site: await loadDocsSite(projectRoot), publicUrl }),
     ...createWebAppHandlers({ projectRoot }),
   };
 

@@ -22,6 +22,14 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // The URL clients use to reach this server (scheme, host, optional path prefix), as written into
+  // the `servers` of the published specs and the docs. Unset: the listen address.
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http:// or https:// URL')
+    .refine((value) => !/[?#]/.test(value), 'must not have a query or fragment')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('.data'),

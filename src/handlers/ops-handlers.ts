@@ -1,12 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { assertOpsAccess } from '../auth/ops-access.ts';
+import type { PublishedSpecs } from '../docs/published-specs.ts';
 import { ProblemError } from '../errors.ts';
 import type { HandlerGroup } from './handler-types.ts';
 
 export interface OpsDeps {
-  projectRoot: string;
+  specs: PublishedSpecs;
+  /** The public base URL the published specs name in `servers`. */
+  publicUrl: () => string;
   version: string;
   startedAt: Date;
   databaseHealthy: () => Promise<boolean>;
@@ -15,17 +16,7 @@ export interface OpsDeps {
 
 export function createOpsHandlers(
   deps: OpsDeps,
-): HandlerGroup<'getHealth' | 'getLiveness' | 'getReadiness' | 'getMetrics' | 'getOpenApiJson' | 'getOpenApiYaml' | 'getAsyncApiYaml'> {
-  const cache = new Map<string, string>();
-  async function projectFile(relative: string): Promise<string> {
-    let content = cache.get(relative);
-    if (content === undefined) {
-      content = await readFile(path.join(deps.projectRoot, relative), 'utf8');
-      cache.set(relative, content);
-    }
-    return content;
-  }
-
+): HandlerGroup<'getHealth' | 'getLiveness' | 'getReadiness' | 'getMetrics' | 'getOpenApiJson' | 'getOpenApiYaml' | 'getAsyncApiYaml' | 'getAsyncApiJson'> {
   return {
     async getHealth(request) {
       // Host, kernel, Node version and memory help an attacker: admins or OPS_TOKEN only.
@@ -65,14 +56,9 @@ export function createOpsHandlers(
       const { contentType, body } = await deps.metricsText();
       return reply.type(contentType).send(body);
     },
-    async getOpenApiJson(_request, reply) {
-      return reply.type('application/json').send(await projectFile('generated/openapi.bundled.json'));
-    },
-    async getOpenApiYaml(_request, reply) {
-      return reply.type('application/yaml').send(await projectFile('openapi.yaml'));
-    },
-    async getAsyncApiYaml(_request, reply) {
-      return reply.type('application/yaml').send(await projectFile('asyncapi.yaml'));
-    },
+    getOpenApiJson: async (_request, reply) => reply.type('application/json').send(deps.specs.render('openapi', 'json', deps.publicUrl())),
+    getOpenApiYaml: async (_request, reply) => reply.type('application/yaml').send(deps.specs.render('openapi', 'yaml', deps.publicUrl())),
+    getAsyncApiJson: async (_request, reply) => reply.type('application/json').send(deps.specs.render('asyncapi', 'json', deps.publicUrl())),
+    getAsyncApiYaml: async (_request, reply) => reply.type('application/yaml').send(deps.specs.render('asyncapi', 'yaml', deps.publicUrl())),
   };
 }

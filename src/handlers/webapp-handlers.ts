@@ -30,7 +30,7 @@ export interface WebAppDeps {
   projectRoot: string;
 }
 
-export function createWebAppHandlers(deps: WebAppDeps): HandlerGroup<'getWebApp' | 'getWebAppIndex' | 'getWebAppAsset'> {
+export function createWebAppHandlers(deps: WebAppDeps): HandlerGroup<'getWebApp' | 'getWebAppAsset'> {
   const folder = path.join(deps.projectRoot, 'generated/webapp');
   // The bundle changes only with `npm run gen` (and a restart): read each file once.
   const cache = new Map<string, Promise<string>>();
@@ -51,7 +51,6 @@ export function createWebAppHandlers(deps: WebAppDeps): HandlerGroup<'getWebApp'
 
   return {
     getWebApp: page,
-    getWebAppIndex: page,
     async getWebAppAsset(request, reply) {
       const { asset } = pathOf<'getWebAppAsset'>(request);
       const type = ASSET_TYPES[path.extname(asset)];

@@ -48,7 +48,7 @@ export default fp(
     // The types the contract only *responds* with get an explicit 415 parser, which also tells
     // fastify-openapi-glue (it checks every content type in the spec) that they are handled.
     app.removeContentTypeParser('text/plain');
-    app.addContentTypeParser(['text/plain', 'application/yaml', 'application/problem+json'], (_request, _payload, done) => {
+    app.addContentTypeParser(['text/plain', 'application/yaml', 'application/problem+json', 'text/html', 'text/javascript', 'text/css'], (_request, _payload, done) => {
       done(Object.assign(new Error('The request body must be application/json.'), { statusCode: 415 }), undefined);
     });
 

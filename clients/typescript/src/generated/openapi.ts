@@ -86,7 +86,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document, bundled, as JSON */
+        /**
+         * This document, bundled, as JSON
+         * @description Self-contained (no `$ref` outside the document). `servers` names the server's public URL
+         *     (`PUBLIC_URL`, or the address it listens on).
+         */
         get: operations["getOpenApiJson"];
         put?: never;
         post?: never;
@@ -103,7 +107,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document as written (YAML) */
+        /**
+         * This document, bundled, as YAML
+         * @description The same document as `GET /openapi.json`, in YAML.
+         */
         get: operations["getOpenApiYaml"];
         put?: never;
         post?: never;
@@ -120,8 +127,129 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The WebSocket gateway contract (AsyncAPI 3.0, YAML) */
+        /**
+         * The WebSocket gateway contract (AsyncAPI 3.0, bundled, YAML)
+         * @description Self-contained: the REST schemas it shares (`User`, `Message`, `Channel`, ...) are inlined,
+         *     so the document parses on its own. `servers` names the server's public URL (`PUBLIC_URL`,
+         *     or the address it listens on) with the `ws` or `wss` protocol.
+         */
         get: operations["getAsyncApiYaml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/asyncapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The WebSocket gateway contract (AsyncAPI 3.0, bundled, JSON)
+         * @description The same document as `GET /asyncapi.yaml`, in JSON.
+         */
+        get: operations["getAsyncApiJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** REST API reference (HTML, rendered from this document by Redoc) */
+        get: operations["getRestDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Documentation index (HTML)
+         * @description Links the REST and gateway references, the raw specs and the SDK's README.
+         */
+        get: operations["getDocsIndex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/realtime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebSocket gateway reference (HTML, rendered from asyncapi.yaml)
+         * @description Every client and server frame with its schema and example, the close codes, authentication,
+         *     heartbeat and resume. Rendered by `npm run gen` (AsyncAPI's React component, server-side);
+         *     the page needs no script.
+         */
+        get: operations["getRealtimeDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/sdk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The TypeScript SDK's README (HTML)
+         * @description `clients/typescript/README.md` of this release, rendered as HTML.
+         */
+        get: operations["getSdkReadme"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/assets/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A script or style sheet of the docs pages */
+        get: operations["getDocsAsset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1044,26 +1172,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/app/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The web chat client (HTML page), with a trailing slash
-         * @description The same page as `GET /app`, so that a typed or bookmarked `/app/` works too.
-         */
-        get: operations["getWebAppIndex"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/app/{asset}": {
         parameters: {
             query?: never;
@@ -1089,6 +1197,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * Snowflake
          * @description A 64-bit time-ordered identifier as a decimal string: a PostgreSQL `bigint` from 0 to
          *     9223372036854775807 (2^63 - 1), without sign or leading zeros. The pattern spells that
          *     range out digit by digit. Any other string is not an id: in a path, query or body it is
@@ -1098,11 +1207,15 @@ export interface components {
          */
         Snowflake: string;
         /**
+         * Timestamp
          * Format: date-time
          * @example 2026-11-21T05:12:50.123Z
          */
         Timestamp: string;
-        /** @description RFC 9457 problem details with a stable machine `code`. */
+        /**
+         * Problem
+         * @description RFC 9457 problem details with a stable machine `code`.
+         */
         Problem: {
             /** @description URI identifying the problem type. */
             type: string;
@@ -1120,6 +1233,7 @@ export interface components {
             request_id?: string;
         };
         /**
+         * FieldError
          * @description One bad value of a request. `in` names the part of the request it is in, and `field` is a
          *     JSON Pointer (RFC 6901) into that part: into the JSON body (`/content`,
          *     `/permission_overwrites/0/role_id`; `/` for the body as a whole), or into the object of
@@ -1143,16 +1257,24 @@ export interface components {
             field: string;
             message: string;
         };
-        /** @enum {string} */
+        /**
+         * Role
+         * @enum {string}
+         */
         Role: "client" | "trainer" | "admin";
-        /** @example ada_l */
+        /**
+         * Username
+         * @example ada_l
+         */
         Username: string;
         /**
+         * Password
          * @description At least 8 characters with a digit, an upper-case and a lower-case letter.
          * @example Correct-horse-9
          */
         Password: string;
         /**
+         * DisplayName
          * @description 1 to 64 characters, at least one of them visible. Control characters (Unicode Cc), line
          *     and paragraph separators, format characters (Cf: bidirectional embeddings, overrides and
          *     isolates U+202A–U+202E and U+2066–U+2069, LRM/RLM, zero-width space, BOM, soft hyphen, ...)
@@ -1163,11 +1285,18 @@ export interface components {
          * @example Ada Lovelace
          */
         DisplayName: string;
-        /** Format: email */
+        /**
+         * Email
+         * Format: email
+         */
         Email: string;
-        /** @example +44 20 7946 0958 */
+        /**
+         * PhoneNumber
+         * @example +44 20 7946 0958
+         */
         PhoneNumber: string;
         /**
+         * User
          * @example {
          *       "id": "7262148410531840001",
          *       "username": "ada_l",
@@ -1196,6 +1325,7 @@ export interface components {
             last_seen_at: components["schemas"]["Timestamp"] | null;
         };
         /**
+         * RegisterRequest
          * @example {
          *       "username": "ada_l",
          *       "email": "ada@example.com",
@@ -1211,6 +1341,7 @@ export interface components {
             phone_number?: components["schemas"]["PhoneNumber"];
         };
         /**
+         * LoginRequest
          * @example {
          *       "login": "ada@example.com",
          *       "password": "Correct-horse-9"
@@ -1221,10 +1352,12 @@ export interface components {
             login: string;
             password: string;
         };
+        /** RefreshRequest */
         RefreshRequest: {
             /** @description Omit to use the `parley_refresh` cookie. */
             refresh_token?: string;
         };
+        /** TokenResponse */
         TokenResponse: {
             user: components["schemas"]["User"];
             access_token: string;
@@ -1234,6 +1367,7 @@ export interface components {
             /** @description Access token lifetime in seconds. */
             expires_in: number;
         };
+        /** Session */
         Session: {
             id: components["schemas"]["Snowflake"];
             created_at: components["schemas"]["Timestamp"];
@@ -1244,9 +1378,11 @@ export interface components {
             user_agent: string | null;
             ip: string | null;
         };
+        /** SessionListResponse */
         SessionListResponse: {
             items: components["schemas"]["Session"][];
         };
+        /** UpdateMeRequest */
         UpdateMeRequest: {
             username?: components["schemas"]["Username"];
             display_name?: components["schemas"]["DisplayName"];
@@ -1256,6 +1392,7 @@ export interface components {
             /** @description Required with `password`. */
             current_password?: string;
         };
+        /** CreateUserRequest */
         CreateUserRequest: {
             username: components["schemas"]["Username"];
             email: components["schemas"]["Email"];
@@ -1265,6 +1402,7 @@ export interface components {
             role?: components["schemas"]["Role"];
             active?: boolean;
         };
+        /** UpdateUserRequest */
         UpdateUserRequest: {
             username?: components["schemas"]["Username"];
             display_name?: components["schemas"]["DisplayName"];
@@ -1275,16 +1413,19 @@ export interface components {
             /** @description Admin only. Deactivating ends the user's sessions. */
             active?: boolean;
         };
+        /** UserListResponse */
         UserListResponse: {
             items: components["schemas"]["User"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** OnlineUserListResponse */
         OnlineUserListResponse: {
             items: components["schemas"]["OnlineUser"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** OnlineUser */
         OnlineUser: {
             user: components["schemas"]["User"];
             /**
@@ -1293,6 +1434,7 @@ export interface components {
              */
             status: "online" | "idle" | "dnd";
         };
+        /** UserStatisticsResponse */
         UserStatisticsResponse: {
             total: number;
             active: number;
@@ -1305,10 +1447,12 @@ export interface components {
                 admin: number;
             };
         };
+        /** ProbeResponse */
         ProbeResponse: {
             /** @enum {string} */
             status: "ok";
         };
+        /** HealthResponse */
         HealthResponse: {
             /** @enum {string} */
             status: "ok" | "degraded";
@@ -1336,45 +1480,61 @@ export interface components {
             };
         };
         /**
+         * ChannelType
          * @description `room`: a standalone group channel (public or private). `dm`: a direct message between two
          *     users. `guild_text`: a text channel of a guild.
          * @enum {string}
          */
         ChannelType: "room" | "dm" | "guild_text";
         /**
+         * ChannelVisibility
          * @description Rooms only. `public`: listed by `GET /api/v1/channels`, visible to every user, and anyone may
          *     join. `private`: visible to its members only; members add others.
          * @enum {string}
          */
         ChannelVisibility: "public" | "private";
         /**
+         * ChannelName
          * @description Trimmed by the server; a name that is blank after trimming is 400.
          * @example general
          */
         ChannelName: string;
-        /** @example Anything goes. */
+        /**
+         * ChannelDescription
+         * @example Anything goes.
+         */
         ChannelDescription: string;
         /**
+         * MessageContent
          * @description 1..4000 characters (Unicode code points). Leading and trailing whitespace is trimmed before
          *     storing; blank (whitespace-only) content is 400.
          * @example Hello, world!
          */
         MessageContent: string;
-        /** @example x7Kp2QmZ9a */
+        /**
+         * InviteCodeString
+         * @example x7Kp2QmZ9a
+         */
         InviteCodeString: string;
         /**
+         * GuildName
          * @description Trimmed by the server; a name that is blank after trimming is 400.
          * @example Lovelace Society
          */
         GuildName: string;
-        /** @example Notes on the Analytical Engine. */
+        /**
+         * GuildDescription
+         * @example Notes on the Analytical Engine.
+         */
         GuildDescription: string;
         /**
+         * GuildRoleName
          * @description Trimmed by the server; unique within a guild, case-insensitively.
          * @example moderator
          */
         GuildRoleName: string;
         /**
+         * Permissions
          * @description A permission bitset as a decimal string (a string so that every client reads it exactly).
          *
          *     | bit | value | name | grants |
@@ -1406,6 +1566,7 @@ export interface components {
          */
         Permissions: string;
         /**
+         * PermissionOverwrite
          * @description A channel-level adjustment of one role's permissions (guild text channels only). Only
          *     VIEW_CHANNEL, SEND_MESSAGES and MANAGE_MESSAGES (values up to `7`) may appear; other bits are
          *     400. At most one overwrite per role, and only roles of the channel's guild.
@@ -1421,6 +1582,7 @@ export interface components {
             deny: components["schemas"]["Permissions"];
         };
         /**
+         * Channel
          * @description A room, a direct message or a guild text channel.
          *
          *     **Who sees a channel**: a public room, every user; a private room, its members; a DM, its two
@@ -1504,6 +1666,7 @@ export interface components {
             last_message_id: components["schemas"]["Snowflake"] | null;
         };
         /**
+         * ConversationChannel
          * @description An item of `GET /api/v1/users/@me/channels`: every field of `Channel` plus the last message
          *     and the caller's unread count.
          * @example {
@@ -1567,6 +1730,7 @@ export interface components {
             unread_count: number;
         };
         /**
+         * Message
          * @example {
          *       "id": "7262150123456700002",
          *       "channel_id": "7262148663541760001",
@@ -1602,6 +1766,7 @@ export interface components {
             edited_at: components["schemas"]["Timestamp"] | null;
         };
         /**
+         * ChannelMember
          * @example {
          *       "user": {
          *         "id": "7262148410531840001",
@@ -1624,6 +1789,7 @@ export interface components {
             last_read_message_id: components["schemas"]["Snowflake"] | null;
         };
         /**
+         * ReadState
          * @example {
          *       "channel_id": "7262148663541760001",
          *       "last_read_message_id": "7262150123456700002",
@@ -1636,11 +1802,13 @@ export interface components {
             /** @description Messages by other users newer than the read marker. */
             unread_count: number;
         };
+        /** ChannelUnread */
         ChannelUnread: {
             channel_id: components["schemas"]["Snowflake"];
             unread_count: number;
         };
         /**
+         * UserStats
          * @example {
          *       "messages_sent": 120,
          *       "messages_received": 348,
@@ -1668,6 +1836,7 @@ export interface components {
             channels: components["schemas"]["ChannelUnread"][];
         };
         /**
+         * Guild
          * @example {
          *       "id": "7262149012345600001",
          *       "name": "Lovelace Society",
@@ -1688,6 +1857,7 @@ export interface components {
             member_count: number;
         };
         /**
+         * GuildMember
          * @example {
          *       "user": {
          *         "id": "7262148410531840002",
@@ -1712,6 +1882,7 @@ export interface components {
             role_ids: components["schemas"]["Snowflake"][];
         };
         /**
+         * GuildRole
          * @example {
          *       "id": "7262149012345600004",
          *       "guild_id": "7262149012345600001",
@@ -1735,6 +1906,7 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
         };
         /**
+         * GuildBan
          * @example {
          *       "user": {
          *         "id": "7262148410531840003",
@@ -1756,6 +1928,7 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
         };
         /**
+         * Invite
          * @example {
          *       "code": "x7Kp2QmZ9a",
          *       "guild_id": "7262149012345600001",
@@ -1778,6 +1951,7 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
         };
         /**
+         * CreateRoomRequest
          * @example {
          *       "type": "room",
          *       "name": "book-club",
@@ -1796,6 +1970,7 @@ export interface components {
             visibility: components["schemas"]["ChannelVisibility"];
         };
         /**
+         * CreateDmRequest
          * @example {
          *       "type": "dm",
          *       "recipient_id": "7262148410531840002"
@@ -1809,9 +1984,13 @@ export interface components {
             type: "dm";
             recipient_id: components["schemas"]["Snowflake"];
         };
-        /** @description A room (`type: room`) or a direct message (`type: dm`). */
+        /**
+         * CreateChannelRequest
+         * @description A room (`type: room`) or a direct message (`type: dm`).
+         */
         CreateChannelRequest: components["schemas"]["CreateRoomRequest"] | components["schemas"]["CreateDmRequest"];
         /**
+         * UpdateChannelRequest
          * @example {
          *       "name": "book-club-2027",
          *       "description": null
@@ -1825,6 +2004,7 @@ export interface components {
             permission_overwrites?: components["schemas"]["PermissionOverwrite"][];
         };
         /**
+         * CreateMessageRequest
          * @example {
          *       "content": "Welcome, Ada!",
          *       "nonce": "c0ffee-42",
@@ -1842,6 +2022,7 @@ export interface components {
             reply_to_id?: components["schemas"]["Snowflake"];
         };
         /**
+         * UpdateMessageRequest
          * @example {
          *       "content": "Welcome, Ada! (edited)"
          *     }
@@ -1850,6 +2031,7 @@ export interface components {
             content: components["schemas"]["MessageContent"];
         };
         /**
+         * MarkReadRequest
          * @example {
          *       "message_id": "7262150123456700002"
          *     }
@@ -1857,27 +2039,32 @@ export interface components {
         MarkReadRequest: {
             message_id: components["schemas"]["Snowflake"];
         };
+        /** ChannelListResponse */
         ChannelListResponse: {
             items: components["schemas"]["Channel"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** ConversationListResponse */
         ConversationListResponse: {
             items: components["schemas"]["ConversationChannel"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** ChannelMemberListResponse */
         ChannelMemberListResponse: {
             items: components["schemas"]["ChannelMember"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** MessageListResponse */
         MessageListResponse: {
             /** @description Newest first. */
             items: components["schemas"]["Message"][];
             /** @description Whether more messages exist in the paging direction (see `listMessages`). */
             has_more: boolean;
         };
+        /** MessageSearchResponse */
         MessageSearchResponse: {
             /** @description Best match first, then newest first (ranked among the newest 200 matches). */
             items: components["schemas"]["Message"][];
@@ -1885,6 +2072,7 @@ export interface components {
             has_more: boolean;
         };
         /**
+         * CreateGuildRequest
          * @example {
          *       "name": "Lovelace Society",
          *       "description": "Notes on the Analytical Engine."
@@ -1895,6 +2083,7 @@ export interface components {
             description?: components["schemas"]["GuildDescription"];
         };
         /**
+         * UpdateGuildRequest
          * @example {
          *       "description": null
          *     }
@@ -1905,6 +2094,7 @@ export interface components {
             description?: string | null;
         };
         /**
+         * CreateGuildChannelRequest
          * @example {
          *       "name": "moderators-only",
          *       "permission_overwrites": [
@@ -1927,6 +2117,7 @@ export interface components {
             permission_overwrites?: components["schemas"]["PermissionOverwrite"][];
         };
         /**
+         * BanRequest
          * @example {
          *       "reason": "Spam."
          *     }
@@ -1935,6 +2126,7 @@ export interface components {
             reason?: string;
         };
         /**
+         * CreateInviteRequest
          * @example {
          *       "max_uses": 10,
          *       "expires_in": 86400
@@ -1947,6 +2139,7 @@ export interface components {
             expires_in?: number;
         };
         /**
+         * CreateGuildRoleRequest
          * @example {
          *       "name": "moderator",
          *       "permissions": "55"
@@ -1958,6 +2151,7 @@ export interface components {
             permissions?: components["schemas"]["Permissions"];
         };
         /**
+         * UpdateGuildRoleRequest
          * @example {
          *       "permissions": "119",
          *       "position": 2
@@ -1968,24 +2162,29 @@ export interface components {
             permissions?: components["schemas"]["Permissions"];
             position?: number;
         };
+        /** GuildListResponse */
         GuildListResponse: {
             items: components["schemas"]["Guild"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** GuildChannelListResponse */
         GuildChannelListResponse: {
             items: components["schemas"]["Channel"][];
         };
+        /** GuildMemberListResponse */
         GuildMemberListResponse: {
             items: components["schemas"]["GuildMember"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** GuildBanListResponse */
         GuildBanListResponse: {
             items: components["schemas"]["GuildBan"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** GuildRoleListResponse */
         GuildRoleListResponse: {
             items: components["schemas"]["GuildRole"][];
         };
@@ -2340,6 +2539,154 @@ export interface operations {
                 };
                 content: {
                     "application/yaml": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getAsyncApiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The AsyncAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRestDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page; it loads `/openapi.json` and its script from `/docs/assets/`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocsIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The index page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRealtimeDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSdkReadme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The README page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description This build has no SDK README. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocsAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file name, e.g. `redoc.standalone.js` or `docs.css`. */
+                asset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description No such asset. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4077,28 +4424,6 @@ export interface operations {
         };
     };
     getWebApp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The client's HTML page. */
-            200: {
-                headers: {
-                    "Content-Security-Policy": components["headers"]["WebAppContentSecurityPolicy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
-                };
-            };
-            500: components["responses"]["InternalError"];
-        };
-    };
-    getWebAppIndex: {
         parameters: {
             query?: never;
             header?: never;

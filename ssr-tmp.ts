@@ -1,0 +1,17 @@
+import { Parser } from '@asyncapi/parser';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const React = require('react');
+const { renderToString } = require('react-dom/server');
+const schemaModule = require('@asyncapi/react-component/lib/cjs/components/Schema/Schema.js');
+const Original = schemaModule.Schema;
+const Depth = React.createContext(0);
+schemaModule.Schema = (props: any) => { const d = React.useContext(Depth); return React.createElement(Depth.Provider, { value: d + 1 }, Original({ ...props, expanded: d < Number(process.argv[2]) })); };
+const AsyncApi = require('@asyncapi/react-component/lib/cjs/without-parser.js').default;
+const t0 = Date.now();
+const { document } = await new Parser().parse(readFileSync('asyncapi.yaml', 'utf8'), { source: process.cwd() + '/asyncapi.yaml' });
+const html = renderToString(React.createElement(AsyncApi, { schema: document, config: { show: { sidebar: true }, expand: { messageExamples: true } } }));
+console.log(html.length, Date.now() - t0);
+const css = readFileSync('node_modules/@asyncapi/react-component/styles/default.min.css', 'utf8');
+writeFileSync('/tmp/docsprobe/rt.html', `<!doctype html><html><head><meta charset="utf-8"><style>${css}</style></head><body>${html}</body></html>`);
