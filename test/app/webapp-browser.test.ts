@@ -7,16 +7,15 @@ import t from 'tap';
 import { build } from '../helpers/build.ts';
 import { PHONE, fillPanel, launch, open, openConversation, register, send, shot, shownMessages, unreadBadge, waitForMessages } from '../helpers/webapp-page.ts';
 
-// Functions passed to page.evaluate / waitForFunction run in the page; the project's tsconfig has no
-// DOM library (it is Node code), so the page's globals are declared here, loosely.
+// Functions passed to page.evaluate / waitForFunction run in the page (see webapp-page.ts).
 declare const document: any;
 
 t.test('two users chat through /app in a real browser', async (t) => {
   const { app, baseUrl } = await build(t);
   const browser = await launch(t);
   const unique = Date.now().toString(36).slice(-5);
-  const ada = await open(browser, baseUrl, 'ada');
-  const bob = await open(browser, baseUrl, 'bob');
+  const ada = await open(t, browser, baseUrl, 'ada');
+  const bob = await open(t, browser, baseUrl, 'bob');
   await shot(ada, 'desktop-sign-in');
 
   // Bob and Ada register through the form; both land in #general.
@@ -98,18 +97,17 @@ t.test('two users chat through /app in a real browser', async (t) => {
   // is back, every message shows exactly once, in order.
   await openConversation(ada.page, 'Bob');
   const adaId = await ada.page.evaluate(async () => ((await (await fetch('/api/v1/users/@me')).json()) as { id: string }).id);
-  ada.offline = true;
-  await ada.page.setOfflineMode(true);
+  await ada.cut();
   for (const connection of [...app.gateway.connections]) if (connection.auth?.userId === adaId) connection.socket.terminate();
   await ada.page.waitForSelector('::-p-xpath(//*[@role="status"][contains(., "Reconnecting")])', { timeout: 15_000 });
   await shot(ada, 'desktop-reconnecting');
   const whileAway = ['away 1', 'away 2', 'away 3', 'away 4', 'away 5'];
   for (const text of whileAway) await send(bob.page, text);
   await waitForMessages(bob.page, whileAway);
-  await ada.page.setOfflineMode(false);
+  await ada.restore();
   await waitForMessages(ada.page, whileAway);
   await ada.page.waitForFunction(() => !document.body.textContent?.includes('Reconnecting'), { timeout: 15_000 });
-  ada.offline = false;
+  ada.reconnected();
   const after = await shownMessages(ada.page);
   const dmTexts = await shownMessages(bob.page);
   t.same(dmTexts.slice(-whileAway.length), whileAway, 'Bob shows what he sent');
@@ -128,6 +126,9 @@ t.test('two users chat through /app in a real browser', async (t) => {
   await ada.page.click('button[aria-label="Back to conversations"]');
   await ada.page.waitForSelector('nav .conversation', { visible: true });
 
-  t.same(ada.errors, [], 'no console errors for Ada');
-  t.same(bob.errors, [], 'no console errors for Bob');
+  t.same(ada.errors(), [], 'no console errors for Ada');
+  t.same([...ada.tab.foreignRequests(), ...bob.tab.foreignRequests()], [], 'no request leaves the origin');
+  t.same(bob.errors(), [], 'no console errors for Bob');
+  const stray = ada.tab.requests.filter((url) => !/^(ws|http):\/\/127\.0\.0\.1:\d+\/(app|api\/v1\/)|^data:/.test(url));
+  t.same(stray, [], 'the page loads only /app, its assets and the API (no favicon 404)');
 });

@@ -22,7 +22,7 @@ t.test('history, jump, reply, edit, delete, rooms and guilds in /app', async (t)
   const garden = await createRoom(api, bob, { name: `garden-${unique}`, visibility: 'public', description: 'Tomatoes and such' });
 
   const browser = await launch(t);
-  const user = await open(browser, baseUrl, 'ada');
+  const user = await open(t, browser, baseUrl, 'ada');
   const { page } = user;
   page.on('dialog', (dialog) => void dialog.accept());
 
@@ -102,11 +102,12 @@ t.test('history, jump, reply, edit, delete, rooms and guilds in /app', async (t)
   await shot(user, 'desktop-guild');
 
   // Phone width: the sign-in screen of a new visitor, and the rooms list.
-  const visitor = await open(browser, baseUrl, 'visitor');
+  const visitor = await open(t, browser, baseUrl, 'visitor');
   await visitor.page.setViewport(PHONE);
   await visitor.page.waitForSelector('input[name=login]');
   await shot(visitor, 'phone-sign-in');
 
-  t.same(user.errors, [], 'no console errors');
-  t.same(visitor.errors, [], 'no console errors for the visitor');
+  t.same(user.errors(), [], 'no console errors');
+  t.same(user.tab.foreignRequests(), [], 'no request leaves the origin');
+  t.same(visitor.errors(), [], 'no console errors for the visitor');
 });

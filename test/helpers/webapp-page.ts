@@ -1,67 +1,78 @@
 /**
- * Driving the web client (/app) in headless Chromium: one browser per test, one cheap browser
- * context per user, console errors recorded, screenshots to test-output/screenshots/ (gitignored).
+ * Driving the web client (/app) on test/helpers/browser.ts: one headless Chromium per test file,
+ * one cheap browser context per user, screenshots to test-output/screenshots/ (gitignored).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+import type { Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { Test } from 'tap';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { findBinary } from '../../scripts/system-deps.ts';
+import { launchBrowser, openPage, type BrowserTab } from './browser.ts';
 
 // Functions passed to page.evaluate / waitForFunction run in the page; the project's tsconfig has no
 // DOM library (it is Node code), so the page's globals are declared here, loosely.
 declare const document: any;
 
-export const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true };
 export const PASSWORD = 'Sup3r-secret';
 
+export const launch = launchBrowser;
+
 export interface AppUser {
   name: string;
+  tab: BrowserTab;
   page: Page;
-  errors: string[];
-  /** While the test has cut this user's network: Chromium itself logs each failed reconnect. */
-  offline: boolean;
+  /** Cuts the network (DevTools offline mode); `restore` brings it back. */
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  /** Call once the app shows it is connected again: WebSocket errors after that count. */
+  reconnected(): void;
+  /** The tab's console errors, uncaught errors and failed requests, less the expected ones (see below). */
+  errors(): string[];
 }
 
-export async function launch(t: Test): Promise<Browser> {
-  const executablePath = findBinary('chromium');
-  if (!executablePath) throw new Error('chromium is missing: apt-get install chromium');
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-  t.teardown(() => browser.close());
-  return browser;
-}
-
-export async function open(browser: Browser, baseUrl: string, name: string): Promise<AppUser> {
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
-  await page.setViewport(DESKTOP);
-  const errors: string[] = [];
-  const user: AppUser = { name, page, errors, offline: false };
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // The browser's own log line for a WebSocket that cannot connect while the network is cut
-    // is expected then (the SDK retries with backoff); any other error, or this one at another time, fails.
-    if (user.offline && /^WebSocket connection to '.*' failed/.test(message.text())) return;
-    errors.push(`${message.text()} ${message.location().url ?? ''}`);
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
+/** Opens /app for one user in a fresh browser context. */
+export async function open(t: Test, browser: Browser, baseUrl: string, name: string): Promise<AppUser> {
+  const tab = await openPage(t, browser, baseUrl, DESKTOP);
+  const { page } = tab;
+  // DevTools reports a fetch answered 204 (nothing to load) as ERR_ABORTED, a plain fetch too:
+  // such a request did not fail.
+  const answered204 = new Set<string>();
   page.on('requestfailed', (request) => {
-    // A WebSocket torn down by the test's network cut is expected; so is DevTools reporting a
-    // fetch answered 204 (no body to load) as ERR_ABORTED (a plain fetch does it too). Anything else fails.
-    if (request.url().startsWith('ws')) return;
-    if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.response()?.status() === 204) return;
-    errors.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`);
+    if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.response()?.status() === 204) answered204.add(request.url());
   });
-  await page.goto(`${baseUrl}/app`, { waitUntil: 'networkidle0' });
+  // While the test has cut the network, Chromium itself logs each failed WebSocket reconnect (the
+  // SDK retries with backoff): expected then, and only then.
+  const offline: Array<[number, number]> = [];
+  let cutAt: number | null = null;
+  const duringCut = (index: number) => offline.some(([from, to]) => index >= from && index < to) || (cutAt !== null && index >= cutAt);
+  const user: AppUser = {
+    name,
+    tab,
+    page,
+    async cut() {
+      cutAt = tab.consoleErrors.length;
+      await page.setOfflineMode(true);
+    },
+    async restore() {
+      await page.setOfflineMode(false);
+    },
+    reconnected() {
+      if (cutAt !== null) offline.push([cutAt, tab.consoleErrors.length]);
+      cutAt = null;
+    },
+    errors: () =>
+      tab.consoleErrors.filter((error, index) => {
+        const aborted = /^request failed: (\S+) \(net::ERR_ABORTED\)$/.exec(error);
+        if (aborted && answered204.has(aborted[1]!)) return false;
+        if (duringCut(index) && /WebSocket connection to '.*' failed|^request failed: wss?:/.test(error)) return false;
+        return true;
+      }),
+  };
+  await tab.goto('/app');
   return user;
 }
 
-export const shot = async (user: AppUser, name: string) => {
-  mkdirSync(SHOTS, { recursive: true });
-  await user.page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-};
+export const shot = (user: AppUser, name: string) => user.tab.screenshot(name);
 
 export async function register(user: AppUser, username: string, displayName: string) {
   const { page } = user;
