@@ -113,6 +113,8 @@ t.test('two users chat through /app in a real browser', async (t) => {
   t.same(dmTexts.slice(-whileAway.length), whileAway, 'Bob shows what he sent');
   t.same(after.filter((text) => whileAway.includes(text)), whileAway, 'Ada shows each message sent while she was away once, in order');
   t.equal(new Set(after).size, after.length, 'no message is shown twice');
+  const everyItem = await ada.page.$$eval('.messages .message .text', (nodes: any[]) => nodes.map((node) => node.textContent));
+  t.same(everyItem, after, 'and no optimistic copy is left beside a stored one');
 
   // Phone width: the conversation list, then a conversation.
   // (A mobile viewport reloads the page: the tab's stored session signs Ada back in.)

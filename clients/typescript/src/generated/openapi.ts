@@ -1160,7 +1160,9 @@ export interface paths {
          * The web chat client (HTML page)
          * @description A single-page chat client built only on the public SDK `@parley/client` (REST and
          *     gateway). The page loads its script and stylesheet from `/app/{asset}` on this origin and
-         *     runs under a Content-Security-Policy without inline script, inline style or `unsafe-eval`.
+         *     runs under a Content-Security-Policy of its own (`/app` and `/app/{asset}`): scripts, styles
+         *     and connections (fetch and the WebSocket gateway) from this origin only; no inline script or
+         *     style, no `unsafe-eval`, no framing.
          *     It keeps its place in the URL fragment (`#/c/{channel_id}`, `#/c/{channel_id}/m/{message_id}`).
          */
         get: operations["getWebApp"];
@@ -2360,8 +2362,6 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description The web client's policy: scripts, styles and connections (fetch and the WebSocket gateway) from this origin only; no inline script or style, no `unsafe-eval`, no framing. */
-        WebAppContentSecurityPolicy: string;
         /** @description Seconds to wait before retrying (when the refusing budget's window resets). */
         RetryAfter: number;
         /** @description Requests allowed in the window of the operation's most restrictive budget (when an operation spends several budgets, the one with the fewest requests left; after a refusal, the refusing one). */
@@ -4435,7 +4435,6 @@ export interface operations {
             /** @description The client's HTML page. */
             200: {
                 headers: {
-                    "Content-Security-Policy": components["headers"]["WebAppContentSecurityPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4460,7 +4459,6 @@ export interface operations {
             /** @description The asset. */
             200: {
                 headers: {
-                    "Content-Security-Policy": components["headers"]["WebAppContentSecurityPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
