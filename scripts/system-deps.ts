@@ -21,7 +21,7 @@ export interface SystemPackage {
 }
 
 export const systemPackages: SystemPackage[] = [
-  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'the browser tests' },
+  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'the browser tests (test/docs, test/app, test/sdk/browser.test.ts)' },
 ];
 
 /** The absolute path of `binary` on PATH, or undefined. */

@@ -16,10 +16,8 @@ t.test('concurrent 401s share one refresh; every request is retried with the new
   const { api, baseUrl, config } = await build(t);
   const user = await register(api);
   const counts = new Map<string, number>();
-  const client = sdkClient(t, baseUrl, user, counts, {
-    accessToken: expiredCopy(user.token, config.JWT_SECRET!),
-    refreshToken: user.refreshToken,
-  });
+  const expired = expiredCopy(user.token, config.JWT_SECRET!);
+  const client = sdkClient(t, baseUrl, user, counts, { accessToken: expired, refreshToken: user.refreshToken });
   const results = await Promise.all(Array.from({ length: 8 }, () => client.unwrap(client.rest.GET('/api/v1/users/@me'))));
   t.ok(results.every((me) => me.id === user.user.id), 'all 8 requests succeeded as the user');
   t.equal(counts.get('/api/v1/auth/refresh'), 1, 'one refresh request');
@@ -27,7 +25,7 @@ t.test('concurrent 401s share one refresh; every request is retried with the new
   t.equal(counts.get('/api/v1/users/@me'), 16, 'each request: the 401, then the retry');
   const stored = await client.tokens.get();
   t.not(stored?.refreshToken, user.refreshToken, 'the rotated refresh token was stored');
-  t.not(stored?.accessToken, user.token);
+  t.not(stored?.accessToken, expired, 'and a new access token');
 
   // A body survives the retry (the first attempt consumed it).
   await client.tokens.set({ accessToken: expiredCopy(stored!.accessToken, config.JWT_SECRET!), refreshToken: stored!.refreshToken });

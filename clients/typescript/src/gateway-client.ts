@@ -400,9 +400,10 @@ export class ParleyGateway {
   #online(socket: WebSocketLike, resumed: boolean, replayed: number): void {
     this.#attempt = 0;
     this.#authRetried = false;
-    this.#state = 'ready';
+    // 'ready' only once missed messages are in: commands wait for the catch-up (sends queue).
     const done = () => {
       if (this.#socket !== socket) return;
+      this.#state = 'ready';
       for (const pending of this.#pendingSends.values()) this.#write(socket, pending.frame);
       if (this.#ready && this.#firstConnect) {
         this.#firstConnect.resolve(this.#ready);
@@ -495,6 +496,15 @@ export class ParleyGateway {
     if (ref === undefined) return;
     const send = this.#pendingSends.get(ref);
     if (send) {
+      if (frame.type === 'error' && frame.code === 'rate_limited') {
+        // A refused frame changed nothing: send it again when the budget's window resets (a
+        // reconnect meanwhile resends it anyway, so only this connection's timer acts).
+        const socket = this.#socket;
+        this.#clock.setTimeout(() => {
+          if (socket && this.#socket === socket && this.#state === 'ready' && this.#pendingSends.get(ref) === send) this.#write(socket, send.frame);
+        }, frame.retry_after_ms ?? 1000);
+        return;
+      }
       this.#pendingSends.delete(ref);
       if (frame.type === 'ack' && frame.message) send.resolve(frame.message);
       else if (frame.type === 'error') send.reject(errorOf(frame));
