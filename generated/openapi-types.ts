@@ -2680,6 +2680,7 @@ export interface operations {
                     "text/css": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description No such asset. */
             404: {
                 headers: {

@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 import { Parser } from '@asyncapi/parser';
 import { asyncApiWithServer } from '../src/domain/public-url.ts';
-import { docsNav, escapeHtml, PUBLIC_HOST_PLACEHOLDER } from '../src/docs/docs-pages.ts';
+import { docsNav, escapeHtml, FAVICON, PUBLIC_HOST_PLACEHOLDER } from '../src/docs/docs-pages.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -52,6 +52,7 @@ export async function generateDocsArtifacts(bundledAsyncApi: object): Promise<Ar
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(title)}</title>`,
+    FAVICON,
     // Relative URLs: the page also works behind a proxy under a path prefix.
     '<link rel="stylesheet" href="assets/asyncapi.css">',
     '<link rel="stylesheet" href="assets/docs.css">',

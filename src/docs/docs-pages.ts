@@ -27,6 +27,9 @@ export const DOCS_CSP = [
 /** The host the generated realtime page names; replaced by the public URL's host when served. */
 export const PUBLIC_HOST_PLACEHOLDER = 'parley-public-url.invalid';
 
+/** An empty inline icon, so that browsers do not request /favicon.ico (a 404) for the docs pages. */
+export const FAVICON = '<link rel="icon" href="data:,">';
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -53,6 +56,8 @@ function page(options: { title: string; bodyClass: string; assets: string; head?
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(options.title)}</title>`,
+    // No /favicon.ico: the browser would ask for one and log the 404.
+    FAVICON,
     `<link rel="stylesheet" href="${options.assets}docs.css">`,
     options.head ?? '',
     '</head>',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Parser } from '@asyncapi/parser';
@@ -30,8 +30,9 @@ t.test('the four published specs are self-contained and parse on their own, save
     const response = await api('GET', `/${file}`);
     t.equal(response.status, 200, file);
     t.match(response.headers.get('content-type'), file.endsWith('.json') ? /^application\/json/ : /^application\/yaml/, `${file} content type`);
-    // Saved alone in an empty folder: a relative $ref would have nothing to resolve against.
-    writeFileSync(path.join(folder, file), response.text);
+    // Each saved alone in a folder of its own: a relative $ref would have nothing to resolve against.
+    mkdirSync(path.join(folder, file));
+    writeFileSync(path.join(folder, file, file), response.text);
     documents[file] = file.endsWith('.json') ? JSON.parse(response.text) : YAML.parse(response.text);
     const foreign = refsOf(documents[file]).filter((ref) => !ref.startsWith('#'));
     t.same(foreign, [], `${file} has no $ref outside itself`);
@@ -40,9 +41,10 @@ t.test('the four published specs are self-contained and parse on their own, save
   t.same(documents['asyncapi.yaml'], documents['asyncapi.json'], 'asyncapi.yaml and asyncapi.json are the same document');
 
   for (const file of ['asyncapi.json', 'asyncapi.yaml']) {
-    const source = (await api('GET', `/${file}`)).text;
-    // No `source` option: the parser has no location to resolve anything against.
-    const { document, diagnostics } = await new Parser().parse(source);
+    const saved = path.join(folder, file, file);
+    // Parsed from the saved file's location: a relative $ref would be looked for beside it, in an
+    // empty folder (without `source` the parser would resolve it against the working directory).
+    const { document, diagnostics } = await new Parser().parse(readFileSync(saved, 'utf8'), { source: saved });
     t.same(diagnostics.filter((d) => d.severity === 0).map((d) => d.message), [], `${file}: no parse errors`);
     t.ok(document, `${file} parses`);
     t.ok((document?.allMessages().length ?? 0) > 20, `${file}: every frame is there`);

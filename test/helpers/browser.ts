@@ -40,7 +40,7 @@ export async function launchBrowser(t: Test): Promise<Browser> {
 export interface BrowserTab {
   page: Page;
   baseUrl: string;
-  /** console.error messages, uncaught page errors and failed requests, in order. */
+  /** console.error messages, uncaught page errors, failed requests and HTTP errors, in order. */
   consoleErrors: string[];
   /** Every URL the page requested (documents, scripts, styles, fetches, images, workers). */
   requests: string[];
@@ -73,6 +73,10 @@ export async function openPage(t: Test, browser: Browser, baseUrl: string, viewp
   });
   page.on('pageerror', (error) => consoleErrors.push(`page error: ${String(error)}`));
   page.on('requestfailed', (request) => consoleErrors.push(`request failed: ${request.url()} (${request.failure()?.errorText ?? 'unknown'})`));
+  page.on('response', (response) => {
+    // Chromium's console line for a failed load does not name the URL; this does.
+    if (response.status() >= 400) consoleErrors.push(`HTTP ${response.status()}: ${response.url()}`);
+  });
   page.on('request', (request) => {
     requests.push(request.url());
   });
