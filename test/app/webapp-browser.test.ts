@@ -24,14 +24,18 @@ t.test('two users chat through /app in a real browser', async (t) => {
   t.match(await ada.page.$eval('#channel-title', (n) => n.textContent), /general/, 'a new account opens #general');
 
   // Ada creates a private room and invites Bob by username; it appears in Bob's list and he opens it.
-  await fillPanel(ada.page, 'New room', { 'Room name': `plans-${unique}` }, 'Create room');
-  await ada.page.click('::-p-xpath(//label[contains(., "private")]//input)').catch(() => undefined);
+  await ada.page.click('button[aria-label="New room"]');
+  await (await ada.page.waitForSelector('::-p-xpath(//label[contains(., "Room name")]//input)'))!.type(`plans-${unique}`);
+  await ada.page.click('::-p-xpath(//label[contains(., "private")]//input)');
+  await ada.page.click('::-p-xpath(//button[normalize-space(.)="Create room"])');
   await ada.page.waitForFunction((name: string) => document.querySelector('#channel-title')?.textContent?.includes(name), {}, `plans-${unique}`);
   await ada.page.click('::-p-xpath(//button[normalize-space(.)="Invite"])');
   await (await ada.page.waitForSelector('::-p-xpath(//label[contains(., "Username to add")]//input)'))!.type(`bob${unique}`);
   await ada.page.click('::-p-xpath(//button[normalize-space(.)="Add to room"])');
   await ada.page.waitForSelector('::-p-xpath(//p[contains(., "Bob was added.")])');
   await ada.page.click('button[aria-label=Close]');
+  await ada.page.waitForFunction(() => document.querySelector('.pane-meta')?.textContent === '2 members', { timeout: 15_000 });
+  t.ok(await ada.page.$('#channel-title [aria-label=private]'), 'the room is private (padlock)');
   await openConversation(bob.page, `plans-${unique}`);
 
   // Both see each other's messages live, in the same order; Bob's typing shows on Ada's side

@@ -41,7 +41,8 @@ export async function open(t: Test, browser: Browser, baseUrl: string, name: str
     if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.response()?.status() === 204) answered204.add(request.url());
   });
   // While the test has cut the network, Chromium itself logs each failed WebSocket reconnect (the
-  // SDK retries with backoff): expected then, and only then.
+  // SDK retries with backoff) and any fetch the app tried meanwhile (a read marker): expected then,
+  // and only then.
   const offline: Array<[number, number]> = [];
   let cutAt: number | null = null;
   const duringCut = (index: number) => offline.some(([from, to]) => index >= from && index < to) || (cutAt !== null && index >= cutAt);
@@ -64,7 +65,7 @@ export async function open(t: Test, browser: Browser, baseUrl: string, name: str
       tab.consoleErrors.filter((error, index) => {
         const aborted = /^request failed: (\S+) \(net::ERR_ABORTED\)$/.exec(error);
         if (aborted && answered204.has(aborted[1]!)) return false;
-        if (duringCut(index) && /WebSocket connection to '.*' failed|^request failed: wss?:/.test(error)) return false;
+        if (duringCut(index) && /WebSocket connection to '.*' failed|^request failed: wss?:|ERR_INTERNET_DISCONNECTED/.test(error)) return false;
         return true;
       }),
   };

@@ -130,6 +130,10 @@ export class Store {
       this.remember([user]);
       if (user.id === this.state.me?.id) void this.refreshConversations();
       const list = this.state.members.get(channel_id);
+      const conversation = this.state.conversations.get(channel_id);
+      if (conversation && user.id !== this.state.me?.id && !list?.some((member) => member.user.id === user.id)) {
+        this.patchConversation(channel_id, { member_count: conversation.member_count + 1 });
+      }
       if (list && !list.some((member) => member.user.id === user.id)) {
         const members = new Map(this.state.members);
         members.set(channel_id, [...list, { user, last_read_message_id: null }]);
@@ -141,6 +145,8 @@ export class Store {
         this.dropConversation(channel_id);
         return;
       }
+      const conversation = this.state.conversations.get(channel_id);
+      if (conversation) this.patchConversation(channel_id, { member_count: Math.max(1, conversation.member_count - 1) });
       const list = this.state.members.get(channel_id);
       if (!list) return;
       const members = new Map(this.state.members);
