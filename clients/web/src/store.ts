@@ -71,7 +71,7 @@ function newNonce(): string {
 export class Store {
   state: State = {
     me: null,
-    connection: 'offline',
+    connection: 'connecting',
     conversations: new Map(),
     activeId: null,
     views: new Map(),

@@ -177,6 +177,14 @@ export function ChatScreen({ store }: { store: Store }) {
           Reconnecting…
         </div>
       )}
+      {state.connection === 'offline' && state.me && (
+        <div class="banner down" role="alert">
+          Disconnected.{' '}
+          <button type="button" class="ghost" onClick={() => location.reload()}>
+            Reload
+          </button>
+        </div>
+      )}
       {state.notice && (
         <div class="banner warn" role="alert">
           {state.notice}{' '}
