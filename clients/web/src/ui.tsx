@@ -160,7 +160,7 @@ export function ChatScreen({ store }: { store: Store }) {
             if (searchQuery.trim()) setPanel('search');
           }}
         >
-          <input type="search" aria-label="Search messages" placeholder="Search messages" value={searchQuery} onInput={(e) => setSearchQuery(e.currentTarget.value)} />
+          <input type="search" aria-label="Search messages" placeholder="Search" value={searchQuery} onInput={(e) => setSearchQuery(e.currentTarget.value)} />
         </form>
         {state.me && (
           <span class="me">
