@@ -506,6 +506,20 @@ export const operations: readonly OperationInfo[] = [
     "path": "/api/v1/invites/{code}",
     "tag": "invites",
     "routedByGlue": true
+  },
+  {
+    "operationId": "getWebApp",
+    "method": "GET",
+    "path": "/app",
+    "tag": "webapp",
+    "routedByGlue": true
+  },
+  {
+    "operationId": "getWebAppAsset",
+    "method": "GET",
+    "path": "/app/{asset}",
+    "tag": "webapp",
+    "routedByGlue": true
   }
 ];
 
@@ -580,4 +594,6 @@ export type OperationId =
   | 'updateGuildRole'
   | 'addGuildMemberRole'
   | 'removeGuildMemberRole'
-  | 'joinGuildByInvite';
+  | 'joinGuildByInvite'
+  | 'getWebApp'
+  | 'getWebAppAsset';

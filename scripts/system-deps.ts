@@ -21,7 +21,7 @@ export interface SystemPackage {
 }
 
 export const systemPackages: SystemPackage[] = [
-  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'the browser tests (test/docs, test/sdk/browser.test.ts)' },
+  { binary: 'chromium', aptPackage: 'chromium', neededBy: 'the browser tests (test/docs, test/app, test/sdk/browser.test.ts)' },
   { binary: 'redis-server', aptPackage: 'redis-server', neededBy: 'the multi-instance tests' },
 ];
 

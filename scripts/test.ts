@@ -63,6 +63,7 @@ if (!quick) {
   await step('gen:check — generated/ matches the specs', node, ['scripts/gen.ts', '--check']);
   await step('lint — openapi.yaml (Redocly) and asyncapi.yaml (AsyncAPI parser)', node, ['scripts/lint-specs.ts']);
   await step('typecheck — tsc --noEmit (strict)', node, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  await step('typecheck — the web client (clients/web, DOM + JSX)', node, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'clients/web/tsconfig.json']);
 }
 
 let embedded: EmbeddedDatabase | undefined;

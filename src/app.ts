@@ -27,6 +27,7 @@ import { createMessagesHandlers } from './handlers/messages-handlers.ts';
 import { KeyedMutex } from './domain/keyed-mutex.ts';
 import { createGuildsHandlers } from './handlers/guilds-handlers.ts';
 import { createInvitesHandlers } from './handlers/invites-handlers.ts';
+import { createWebAppHandlers } from './handlers/webapp-handlers.ts';
 import { createGateway, type Gateway } from './gateway/gateway.ts';
 import { createGatewayChat } from './gateway/gateway-chat.ts';
 import { createGatewayAccess } from './services/gateway-access.ts';
@@ -307,6 +308,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ...createGuildsHandlers({ guilds: guildsService }),
     ...createInvitesHandlers({ guilds: guildsService }),
     ...createDocsHandlers({ site: await loadDocsSite(projectRoot), publicUrl }),
+    ...createWebAppHandlers({ projectRoot }),
   };
 
   app.decorate('operationHandlerNames', Object.keys(serviceHandlers));

@@ -1,0 +1,32 @@
+/** Entry point of the web client served at /app: sign in (or resume the stored session), then chat. */
+import { render } from 'preact';
+import { useState } from 'preact/hooks';
+import type { User } from './backend.ts';
+import { createSdkBackend } from './sdk-backend.ts';
+import { Store } from './store.ts';
+import { AuthScreen, ChatScreen } from './ui.tsx';
+import './app.css';
+
+const backend = createSdkBackend(location.origin);
+const store = new Store(backend);
+
+function App({ initial }: { initial: User | null }) {
+  const [user, setUser] = useState<User | null>(initial);
+  if (!user) {
+    return (
+      <AuthScreen
+        backend={backend}
+        onSignedIn={(me) => {
+          setUser(me);
+          void store.start(me).catch((error) => store.notify((error as Error).message));
+        }}
+      />
+    );
+  }
+  return <ChatScreen store={store} />;
+}
+
+const root = document.getElementById('root')!;
+const me = await backend.restore().catch(() => null);
+if (me) void store.start(me).catch((error) => store.notify((error as Error).message));
+render(<App initial={me} />, root);
