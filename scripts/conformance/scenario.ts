@@ -94,6 +94,7 @@ async function probes(rest: RestClient): Promise<void> {
   await rest.call('getOpenApiYaml', { expect: [200] });
   await rest.call('getDocsAsset', { path: { asset: 'docs.css' }, expect: [200] });
   await rest.call('getDocsAsset', { path: { asset: 'no-such-asset.js' }, expect: [404], note: '(unknown asset)' });
+  await rest.call('getWebAppAsset', { path: { asset: 'app.css' }, expect: [200] });
 }
 
 function account(body: any): Account {
