@@ -3,6 +3,7 @@
  * (test/helpers/oauth-server.ts) as its providers; headless Chromium clicks "Continue with GitHub",
  * goes through the provider and the callback, and the app signs in from the HttpOnly cookies.
  */
+import { Events } from 'oauth2-mock-server';
 import t from 'tap';
 import { build } from '../helpers/build.ts';
 import { startOAuthServer } from '../helpers/oauth-server.ts';
@@ -44,6 +45,26 @@ t.test('"Continue with GitHub" signs a new user into /app through the provider',
   t.equal(refreshes.length, 1, 'one cookie refresh on return');
   t.equal(await page.evaluate(() => sessionStorage.getItem('parley.oauth-pending')), null, 'the pending mark is consumed');
   t.notOk(await page.evaluate(() => document.cookie.includes('parley_')), 'the auth cookies stay HttpOnly');
+  t.same(user.errors(), [], 'no console errors');
+});
+
+t.test('consent denied at the provider: back on the sign-in screen with the reason, no refresh', async (t) => {
+  const provider = await startOAuthServer(t);
+  const { baseUrl } = await build(t, provider.config);
+  provider.server.service.once(Events.BeforeAuthorizeRedirect, (redirect: { url: URL }) => {
+    redirect.url.searchParams.delete('code');
+    redirect.url.searchParams.set('error', 'access_denied');
+  });
+  const browser = await launch(t);
+  const user = await open(t, browser, baseUrl, 'shy');
+  const { page } = user;
+  const button = await page.waitForSelector('::-p-xpath(//a[normalize-space(.)="Continue with Google"])', { timeout: 15_000 });
+  await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0', timeout: 60_000 }), button!.click()]);
+  await page.waitForSelector('form [role=alert]', { timeout: 15_000 });
+  t.equal(await page.$eval('form [role=alert]', (node) => node.textContent), 'Sign-in was cancelled at the provider.', 'the reason is shown');
+  t.equal(new URL(page.url()).search, '', 'the ?error= is dropped from the address');
+  t.notOk(user.tab.requests.some((url) => new URL(url).pathname === '/api/v1/auth/refresh'), 'no refresh after a failed login');
+  t.equal(await page.evaluate(() => sessionStorage.getItem('parley.oauth-pending')), null, 'the pending mark is consumed');
   t.same(user.errors(), [], 'no console errors');
 });
 
