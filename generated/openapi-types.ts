@@ -372,6 +372,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/oauth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The OAuth2 providers configured on this server
+         * @description The providers a client can offer as sign-in buttons: those whose client id and secret are
+         *     configured, in a fixed order (`google`, `github`, `facebook`); an empty list when none is.
+         *     Each `authorize_url` starts the login (`startOAuthLogin`); a browser client navigates to it,
+         *     optionally with `?redirect_to=`.
+         */
+        get: operations["listOAuthProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/oauth/{provider}": {
         parameters: {
             query?: never;
@@ -1498,6 +1521,25 @@ export interface components {
          * @example github
          */
         OAuthProviderName: string;
+        /**
+         * OAuthProviderList
+         * @description The OAuth2 providers configured on this server, in a fixed order.
+         */
+        OAuthProviderList: {
+            providers: components["schemas"]["OAuthProviderInfo"][];
+        };
+        /**
+         * OAuthProviderInfo
+         * @description One configured OAuth2 provider and where its login starts.
+         */
+        OAuthProviderInfo: {
+            name: components["schemas"]["OAuthProviderName"];
+            /**
+             * @description The path of `startOAuthLogin` for this provider, on this server.
+             * @example /api/v1/auth/oauth/github
+             */
+            authorize_url: string;
+        };
         /**
          * Identity
          * @description An OAuth identity linked to the account.
@@ -2980,6 +3022,27 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listOAuthProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configured providers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthProviderList"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

@@ -144,6 +144,13 @@ export const operations: readonly OperationInfo[] = [
     "routedByGlue": true
   },
   {
+    "operationId": "listOAuthProviders",
+    "method": "GET",
+    "path": "/api/v1/auth/oauth",
+    "tag": "oauth",
+    "routedByGlue": true
+  },
+  {
     "operationId": "startOAuthLogin",
     "method": "GET",
     "path": "/api/v1/auth/oauth/{provider}",
@@ -543,6 +550,7 @@ export type OperationId =
   | 'logoutUser'
   | 'listSessions'
   | 'revokeSession'
+  | 'listOAuthProviders'
   | 'startOAuthLogin'
   | 'completeOAuthLogin'
   | 'listMyIdentities'

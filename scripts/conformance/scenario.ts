@@ -138,6 +138,7 @@ async function accounts({ rest }: ScenarioOptions, state: State): Promise<void> 
  * configured GitHub decides between the redirect and `provider_not_configured`, both documented.
  */
 async function oauthLogin(rest: RestClient, token: string): Promise<void> {
+  await rest.call('listOAuthProviders', { expect: [200] });
   await rest.call('listMyIdentities', { token, expect: [200] });
   await rest.call('unlinkMyIdentity', { token, path: { provider: 'github' }, expect: [404], note: '(nothing linked)' });
   await rest.call('startOAuthLogin', { path: { provider: 'github' }, expect: [302, 404] });

@@ -14,7 +14,7 @@ const wantsJson = (request: FastifyRequest): boolean => /\bapplication\/json\b/i
 const originOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
 
 export function createOAuthHandlers(deps: { oauth: OAuthService; config: Config }): HandlerGroup<
-  'startOAuthLogin' | 'completeOAuthLogin' | 'listMyIdentities' | 'unlinkMyIdentity'
+  'listOAuthProviders' | 'startOAuthLogin' | 'completeOAuthLogin' | 'listMyIdentities' | 'unlinkMyIdentity'
 > {
   const { oauth, config } = deps;
   // Lax, not Strict: the provider's redirect back is a cross-site top-level navigation, and the
@@ -22,6 +22,10 @@ export function createOAuthHandlers(deps: { oauth: OAuthService; config: Config 
   const cookieOptions = { httpOnly: true, secure: config.COOKIE_SECURE, sameSite: 'lax' as const, path: OAUTH_COOKIE_PATH };
 
   return {
+    async listOAuthProviders() {
+      return oauth.listProviders();
+    },
+
     async startOAuthLogin(request, reply) {
       const { provider } = pathOf<'startOAuthLogin'>(request);
       const { redirect_to: redirectTo } = queryOf<'startOAuthLogin'>(request);

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UniqueIntegrityConstraintViolationError, type DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
-import { configuredProviders, type OAuthProvider } from '../auth/oauth-providers.ts';
+import { configuredProviders, providerNames, type OAuthProvider } from '../auth/oauth-providers.ts';
 import { decideAccount, displayNameFrom, usernameBase, usernameCandidates, type ProviderProfile } from '../domain/oauth-account.ts';
 import { redirectTargetProblem } from '../domain/oauth-redirect.ts';
 import { invalid, notFound, ProblemError } from '../errors.ts';
@@ -178,6 +178,15 @@ export function createOAuthService(deps: {
 
   return {
     start,
+
+    /** The configured providers in the fixed order of providerNames (a client's sign-in buttons). */
+    listProviders(): { providers: Array<{ name: string; authorize_url: string }> } {
+      return {
+        providers: providerNames
+          .filter((name) => providers.has(name))
+          .map((name) => ({ name, authorize_url: `/api/v1/auth/oauth/${name}` })),
+      };
+    },
 
     async complete(
       providerName: string,

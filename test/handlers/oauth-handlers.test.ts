@@ -89,6 +89,33 @@ t.test('an unconfigured provider is a 404', async (t) => {
   t.equal((await app.api('GET', '/api/v1/auth/oauth/facebook/callback?code=x&state=y')).status, 404, 'the callback too');
 });
 
+t.test('listOAuthProviders: only the configured providers, in a fixed order, public', async (t) => {
+  const none = await build(t);
+  const empty = await none.api('GET', '/api/v1/auth/oauth');
+  t.equal(empty.status, 200);
+  t.same(empty.body, { providers: [] }, 'none configured: an empty list');
+
+  const provider = await startOAuthServer(t);
+  const { OAUTH_GOOGLE_CLIENT_ID: _id, OAUTH_GOOGLE_CLIENT_SECRET: _secret, ...githubAndFacebook } = provider.config;
+  // Configured facebook-first on purpose: the answer's order is fixed, not the configuration's.
+  const { OAUTH_FACEBOOK_CLIENT_ID, OAUTH_FACEBOOK_CLIENT_SECRET, ...rest } = githubAndFacebook;
+  const two = await build(t, { OAUTH_FACEBOOK_CLIENT_ID, OAUTH_FACEBOOK_CLIENT_SECRET, ...rest });
+  const listed = await two.api('GET', '/api/v1/auth/oauth');
+  t.equal(listed.status, 200);
+  t.same(listed.body, {
+    providers: [
+      { name: 'github', authorize_url: '/api/v1/auth/oauth/github' },
+      { name: 'facebook', authorize_url: '/api/v1/auth/oauth/facebook' },
+    ],
+  });
+  const browser = new Browser(t, two.baseUrl, provider.issuer);
+  for (const { authorize_url: url } of listed.body.providers as Array<{ authorize_url: string }>) {
+    const started = await browser.request(url);
+    t.equal(started.status, 302, `${url} starts a login`);
+    t.ok(started.headers.get('location')!.startsWith(`${provider.issuer}/authorize?`), 'at the provider');
+  }
+});
+
 t.test('a new account (GitHub shape), then the same identity signs in again', async (t) => {
   const ctx = await setup(t);
   const login = next('octo');

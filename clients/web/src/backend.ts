@@ -71,6 +71,12 @@ export interface RegisterInput {
   display_name?: string;
 }
 
+/** A configured OAuth2 provider: `authorize_url` starts its login (a top-level navigation). */
+export interface OAuthProvider {
+  name: string;
+  authorize_url: string;
+}
+
 /** A failed call, with the server's problem `code` and the fields it named. */
 export interface BackendError extends Error {
   status?: number;
@@ -79,8 +85,16 @@ export interface BackendError extends Error {
 }
 
 export interface Backend {
-  /** The signed-in user when stored tokens are still good, else null. */
-  restore(): Promise<User | null>;
+  /**
+   * The signed-in user when stored tokens are still good, else null. Coming back from an OAuth
+   * provider (see leavingForOAuth) it trades the HttpOnly refresh cookie the callback set for tokens,
+   * unless the login failed (`oauthFailed`: the callback redirected with `?error=`).
+   */
+  restore(options?: { oauthFailed?: boolean }): Promise<User | null>;
+  /** The providers to offer as sign-in buttons (none configured: empty). */
+  oauthProviders(): Promise<OAuthProvider[]>;
+  /** Called as the tab navigates to a provider: the next restore() expects the session cookie. */
+  leavingForOAuth(): void;
   register(input: RegisterInput): Promise<User>;
   login(login: string, password: string): Promise<User>;
   logout(): Promise<void>;

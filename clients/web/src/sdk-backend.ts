@@ -4,10 +4,12 @@
  * (heartbeat, reconnect with resume, catch-up from history, nonce resends are the SDK's).
  */
 import { ParleyApiError, ParleyClient, ParleyGateway, ParleyGatewayError, type TokenStore, type Tokens } from '@parley/client';
-import type { Backend, BackendError, Channel, ConnectionState, Conversation, GatewayEvents, Guild, Member, User } from './backend.ts';
+import type { Backend, BackendError, OAuthProvider, Channel, ConnectionState, Conversation, GatewayEvents, Guild, Member, User } from './backend.ts';
 import type { TimelineMessage } from './timeline.ts';
 
 const TOKENS_KEY = 'parley.tokens';
+/** Set while this tab is away at an OAuth provider (sessionStorage survives that round trip). */
+const OAUTH_PENDING_KEY = 'parley.oauth-pending';
 
 /**
  * Tokens for this tab, kept across reloads (sessionStorage: gone when the tab closes). The server's
@@ -64,11 +66,25 @@ export function createSdkBackend(origin: string): Backend {
     call(async () => (await client.unwrap(promise as never)) as T);
 
   return {
-    async restore() {
-      if (!(await client.accessToken())) return null;
-      const { data: me } = await rest.GET('/api/v1/users/@me');
-      return (me as User | undefined) ?? null;
+    async restore({ oauthFailed = false } = {}) {
+      if (await client.accessToken()) {
+        const { data: me } = await rest.GET('/api/v1/users/@me');
+        return (me as User | undefined) ?? null;
+      }
+      // Only right after a provider round trip: a refresh without a cookie would be a 401 on
+      // every first visit. The SDK's refresh() needs a stored refresh token, so this asks the typed
+      // client directly: no body, the server reads the HttpOnly, SameSite=Strict `parley_refresh`
+      // cookie (this request is same-site, from our own page).
+      const pending = sessionStorage.getItem(OAUTH_PENDING_KEY) !== null;
+      sessionStorage.removeItem(OAUTH_PENDING_KEY);
+      if (!pending || oauthFailed) return null;
+      const { data: issued } = await rest.POST('/api/v1/auth/refresh', {});
+      if (!issued) return null;
+      await client.tokens.set({ accessToken: issued.access_token, refreshToken: issued.refresh_token });
+      return issued.user as User;
     },
+    oauthProviders: async () => (await data<{ providers: OAuthProvider[] }>(rest.GET('/api/v1/auth/oauth'))).providers,
+    leavingForOAuth: () => sessionStorage.setItem(OAUTH_PENDING_KEY, '1'),
     register: (input) => call(async () => (await client.register(input)).user as User),
     login: (login, password) => call(async () => (await client.login(login, password)).user as User),
     logout: () => call(() => client.logout()),

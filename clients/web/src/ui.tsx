@@ -5,7 +5,7 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
-import type { Backend, BackendError, Channel, Conversation, User } from './backend.ts';
+import type { Backend, BackendError, Channel, Conversation, OAuthProvider, User } from './backend.ts';
 import { channelTitle, dmPartner, type Store } from './store.ts';
 import { continuesGroup, type TimelineMessage } from './timeline.ts';
 
@@ -40,10 +40,25 @@ function Avatar({ user, presence }: { user: User; presence?: string | undefined 
 }
 
 // ── sign in / register ───────────────────────────────────────────────────
-export function AuthScreen({ backend, onSignedIn }: { backend: Backend; onSignedIn: (user: User) => void }) {
+const providerLabels: Record<string, string> = { google: 'Google', github: 'GitHub', facebook: 'Facebook' };
+
+/** The words for the `?error=` code an OAuth callback redirects back with (problem codes of src/errors.ts). */
+export function oauthErrorText(code: string): string {
+  if (code === 'oauth_access_denied') return 'Sign-in was cancelled at the provider.';
+  if (code === 'oauth_email_unverified') return 'An account already uses that email, and the provider has not verified it: sign in another way.';
+  return `Sign-in with the provider failed (${code}). Please try again.`;
+}
+
+export function AuthScreen({ backend, onSignedIn, initialError = null }: { backend: Backend; onSignedIn: (user: User) => void; initialError?: string | null }) {
   const [mode, setMode] = useState<'login' | 'register'>('login');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError);
   const [busy, setBusy] = useState(false);
+  const [providers, setProviders] = useState<OAuthProvider[]>([]);
+
+  useEffect(() => {
+    // No buttons when the list cannot be had: password sign-in still works.
+    backend.oauthProviders().then(setProviders, () => setProviders([]));
+  }, [backend]);
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -117,6 +132,22 @@ export function AuthScreen({ backend, onSignedIn }: { backend: Backend; onSigned
         <button class="primary" type="submit" disabled={busy}>
           {mode === 'login' ? 'Sign in' : 'Create account'}
         </button>
+        {providers.length > 0 && (
+          <div class="oauth" role="group" aria-label="Sign in with another account">
+            <p class="muted oauth-or">or</p>
+            {providers.map((provider) => (
+              // A link, not fetch: the provider's login is a top-level navigation; /app is where the callback returns.
+              <a
+                key={provider.name}
+                class="oauth-button"
+                href={`${provider.authorize_url}?redirect_to=${encodeURIComponent('/app')}`}
+                onClick={() => backend.leavingForOAuth()}
+              >
+                Continue with {providerLabels[provider.name] ?? provider.name}
+              </a>
+            ))}
+          </div>
+        )}
       </form>
     </main>
   );
