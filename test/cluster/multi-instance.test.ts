@@ -5,24 +5,12 @@
 import t, { type Test } from 'tap';
 import type { ApiClient, Registered } from '../helpers/build.ts';
 import { register } from '../helpers/build.ts';
-import { createRoom, join } from '../helpers/chat.ts';
+import { createRoom, historyIds as history, join } from '../helpers/chat.ts';
 import { connect, connectReady, type GatewayClient } from '../helpers/gateway-client.ts';
 import { pollUntil, startInstances, type Instance } from '../helpers/instances.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 const presenceEnv = { PRESENCE_HEARTBEAT_MS: '200', PRESENCE_TTL_MS: '1500' };
-
-async function history(api: ApiClient, channelId: string, token: string, after = '0'): Promise<string[]> {
-  const ids: string[] = [];
-  for (;;) {
-    const page = await api('GET', `/api/v1/channels/${channelId}/messages?after=${after}&limit=100`, { token });
-    const items = page.body.items.map((item: { id: string }) => item.id).reverse();
-    ids.push(...items);
-    if (!page.body.has_more) break;
-    after = items.at(-1);
-  }
-  return ids;
-}
 
 /** Collects the next `count` message_created ids a client receives. */
 async function nextMessages(client: GatewayClient, count: number): Promise<string[]> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { apiClient, register } from '../helpers/build.ts';
-import { createRoom, join } from '../helpers/chat.ts';
+import { createRoom, historyIds, join } from '../helpers/chat.ts';
 import { freePort } from '../helpers/accounts.ts';
 import { connectReady } from '../helpers/gateway-client.ts';
 import { pollUntil } from '../helpers/instances.ts';
@@ -57,15 +57,7 @@ t.test('WORKERS=3: three processes on one port deliver every message once, in hi
     }
   }
   await Promise.all(sends);
-  const history: string[] = [];
-  let after = '0';
-  for (;;) {
-    const page = await api('GET', `/api/v1/channels/${room.id}/messages?after=${after}&limit=100`, { token: owner.token });
-    const ids = page.body.items.map((item: { id: string }) => item.id).reverse();
-    history.push(...ids);
-    if (!page.body.has_more) break;
-    after = ids.at(-1);
-  }
+  const history = await historyIds(api, room.id, owner.token);
   t.equal(history.length, 48);
   for (const [index, client] of clients.entries()) {
     const seen: string[] = [];

@@ -2,7 +2,7 @@
 // channel's events in the same order, and that order is REST history's.
 import t from 'tap';
 import { build, register } from '../helpers/build.ts';
-import { createRoom, join } from '../helpers/chat.ts';
+import { createRoom, historyIds, join } from '../helpers/chat.ts';
 import { connectReady } from '../helpers/gateway-client.ts';
 
 t.test('concurrent senders: every observer sees one order, equal to REST history', async (t) => {
@@ -48,15 +48,7 @@ t.test('concurrent senders: every observer sees one order, equal to REST history
     }
     ordersSeen.push(created);
   }
-  const history: string[] = [];
-  let after = '0';
-  for (;;) {
-    const page = await api('GET', `/api/v1/channels/${room.id}/messages?after=${after}&limit=100`, { token: owner.token });
-    const ids = page.body.items.map((item: { id: string }) => item.id).reverse();
-    history.push(...ids);
-    if (!page.body.has_more) break;
-    after = ids.at(-1);
-  }
+  const history = await historyIds(api, room.id, owner.token);
   t.equal(history.length, total, `REST history holds all ${total} messages`);
   for (const [index, order] of ordersSeen.entries()) t.same(order, history, `client ${index} saw REST history's order`);
   // A connection's frames run one after another: each socket sender's messages keep their sending order.

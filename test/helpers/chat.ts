@@ -102,3 +102,16 @@ export const byIdDesc = (a: { id: string }, b: { id: string }) => (BigInt(b.id) 
 
 export const users = async (api: ApiClient, count: number): Promise<Registered[]> =>
   Promise.all(Array.from({ length: count }, () => register(api)));
+
+/** Every message id of a channel after `after`, oldest first, read through REST history pages. */
+export async function historyIds(api: ApiClient, channelId: string, token: string, after = '0'): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const page = await api('GET', `/api/v1/channels/${channelId}/messages?after=${after}&limit=100`, { token });
+    const items = page.body.items.map((item: { id: string }) => item.id).reverse();
+    ids.push(...items);
+    if (!page.body.has_more) break;
+    after = items.at(-1);
+  }
+  return ids;
+}
