@@ -3,7 +3,7 @@
 // REST history's order; presence and revocation cross instances; a killed instance's clients
 // recover through invalid_session + history `after` on another one with no gap and no duplicate.
 import t, { type Test } from 'tap';
-import type { ApiClient, Registered } from '../helpers/build.ts';
+import type { Registered } from '../helpers/build.ts';
 import { register } from '../helpers/build.ts';
 import { createRoom, historyIds as history, join } from '../helpers/chat.ts';
 import { connect, connectReady, type GatewayClient } from '../helpers/gateway-client.ts';
