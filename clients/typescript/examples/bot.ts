@@ -2,14 +2,14 @@
  * A Parley bot built only on @parley/client: it reads the `general` room and answers `!ping`
  * with `pong` (as a reply). Run it with Node >= 22.18 (type stripping):
  *
- *   PARLEY_URL=http://localhost:3000 PARLEY_LOGIN=bot PARLEY_PASSWORD='...' node bot.ts
+ *   PARLEY_URL=http://localhost:8080 PARLEY_LOGIN=bot PARLEY_PASSWORD='...' node bot.ts
  *
  * It reconnects and resumes on its own; a `!ping` sent while it was disconnected is still
  * answered once (the gateway client recovers missed messages and drops copies).
  */
 import { ParleyClient, type Message } from '@parley/client';
 
-const baseUrl = process.env.PARLEY_URL ?? 'http://localhost:3000';
+const baseUrl = process.env.PARLEY_URL ?? 'http://localhost:8080';
 const login = process.env.PARLEY_LOGIN;
 const password = process.env.PARLEY_PASSWORD;
 if (!login || !password) {
