@@ -192,7 +192,7 @@ export class SharedEventBus implements EventBus {
         .then(
           (events) => {
             const items = events.flatMap((event) => (event.type === 'message.created' ? [{ item: event, id: BigInt(event.message.id) }] : []));
-            for (const ready of this.#sequencer.filled(gap.channelId, items, this.#now())) this.#emit(ready);
+            for (const ready of this.#sequencer.filled(gap.channelId, items, gap.beforeId, this.#now())) this.#emit(ready);
           },
           (error: unknown) => this.#options.onError(error, 'bus gap fill failed; retrying'),
         )

@@ -65,10 +65,10 @@ export class ChannelSequencer<T> {
   }
 
   /**
-   * The database answered a gap: `items` are the messages committed between the last delivered id
-   * and the held one (oldest first). They go out, then whatever waited behind them.
+   * The database answered the gap before `beforeId`: `items` are the messages committed between the
+   * last delivered id and that held one (oldest first). They go out, then whatever waited behind them.
    */
-  filled(channelId: string, items: { item: T; id: bigint }[], now: number): T[] {
+  filled(channelId: string, items: { item: T; id: bigint }[], beforeId: bigint, now: number): T[] {
     const state = this.#channels.get(channelId);
     if (!state) return items.map((entry) => entry.item);
     const out: T[] = [];
@@ -79,8 +79,11 @@ export class ChannelSequencer<T> {
       out.push(entry.item);
       state.last = entry.id;
     }
-    // Whatever the database no longer has (deleted meanwhile) cannot be delivered: move on.
-    if (head) state.last = head.prev;
+    // Whatever the database no longer has (deleted meanwhile) cannot be delivered: move on, but only
+    // up to the message this read was for. While the read was out, that message may have gone out
+    // and a later one become the head: skipping to the later one's predecessor would drop messages
+    // this read never covered.
+    if (head && head.id === beforeId) state.last = head.prev;
     out.push(...this.#drain(state, now));
     return out;
   }

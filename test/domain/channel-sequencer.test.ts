@@ -2,7 +2,8 @@ import t from 'tap';
 import { ChannelSequencer } from '../../src/domain/channel-sequencer.ts';
 
 /** `m5<3` = message 5 whose predecessor is 3 (`m1<` = first of the channel); `e` = unsequenced event. */
-type Step = { arrive: string } | { fill: number[] };
+/** `fill`: the database's answer to the gap before message `before`. */
+type Step = { arrive: string } | { fill: number[]; before: number };
 
 function parse(token: string): { seq?: { id: bigint; prev: bigint | null } } {
   const match = /^m(\d+)<(\d*)$/.exec(token);
@@ -15,7 +16,7 @@ function run(steps: Step[]): { delivered: string[]; held: number; gaps: string[]
   const delivered: string[] = [];
   for (const step of steps) {
     if ('arrive' in step) delivered.push(...sequencer.accept('c', step.arrive, parse(step.arrive).seq, 0));
-    else delivered.push(...sequencer.filled('c', step.fill.map((id) => ({ item: `db${id}`, id: BigInt(id) })), 0));
+    else delivered.push(...sequencer.filled('c', step.fill.map((id) => ({ item: `db${id}`, id: BigInt(id) })), BigInt(step.before), 0));
   }
   const gaps = sequencer.gaps(0).map((gap) => `${gap.afterId ?? ''}..${gap.beforeId}`);
   return { delivered, held: sequencer.heldCount, gaps };
@@ -60,20 +61,28 @@ const cases: Array<{ name: string; steps: Step[]; delivered: string[]; held?: nu
   },
   {
     name: 'a gap filled from the database: the missing ones, then the held one',
-    steps: [...arrive('m1<', 'm4<3'), { fill: [2, 3] }],
+    steps: [...arrive('m1<', 'm4<3'), { fill: [2, 3], before: 4 }],
     delivered: ['m1<', 'db2', 'db3', 'm4<3'],
     held: 0,
     gaps: [],
   },
   {
     name: 'a filled message that arrives late is not delivered again',
-    steps: [...arrive('m1<', 'm3<2'), { fill: [2] }, ...arrive('m2<1')],
+    steps: [...arrive('m1<', 'm3<2'), { fill: [2], before: 3 }, ...arrive('m2<1')],
     delivered: ['m1<', 'db2', 'm3<2'],
   },
   {
     name: 'a fill that finds nothing (deleted meanwhile) still releases the held message',
-    steps: [...arrive('m1<', 'm3<2'), { fill: [] }],
+    steps: [...arrive('m1<', 'm3<2'), { fill: [], before: 3 }],
     delivered: ['m1<', 'm3<2'],
+  },
+  {
+    // The read for the gap before 3 comes back after 2 and 3 arrived and 5 became the head: it must
+    // not move the chain to 5's predecessor (4 was never read, and would be dropped as a duplicate).
+    name: 'a fill that comes back after its message went out does not skip a later gap',
+    steps: [...arrive('m1<', 'm3<2', 'm2<1', 'm5<4'), { fill: [2], before: 3 }, ...arrive('m4<3')],
+    delivered: ['m1<', 'm2<1', 'm3<2', 'm4<3', 'm5<4'],
+    held: 0,
   },
 ];
 
