@@ -28,9 +28,20 @@ function channelOf(event: DomainEvent): string | undefined {
   return 'channel_id' in event ? event.channel_id : event.type === 'channel.updated' ? event.channel.id : undefined;
 }
 
+/**
+ * An event's place in its channel's chain: a message's own id after its predecessor, or the slot an
+ * edit, deletion or membership change took in its transaction (channels-repository takeEventSlot),
+ * so a member.left committed before a message is delivered before it on every instance.
+ */
 function sequenceOf(event: DomainEvent): Sequenced | undefined {
-  if (event.type !== 'message.created' || event.prev_id === undefined) return undefined;
-  return { id: BigInt(event.message.id), prev: event.prev_id === null ? null : BigInt(event.prev_id) };
+  if (event.type === 'message.created') {
+    if (event.prev_id === undefined) return undefined;
+    return { id: BigInt(event.message.id), prev: event.prev_id === null ? null : BigInt(event.prev_id) };
+  }
+  if ('seq' in event && event.seq !== undefined) {
+    return { id: BigInt(event.seq.id), prev: event.seq.prev_id === null ? null : BigInt(event.seq.prev_id) };
+  }
+  return undefined;
 }
 
 /**
