@@ -77,7 +77,10 @@ export class GlobalPresence {
 
   /** `change` as this instance's sessions should see it: the status over all instances, if it moved. */
   #shownChange(change: PresenceChange): PresenceChange | null {
-    const status = this.presence.visibleStatus(change.userId);
+    // This user's local status only (not a whole local snapshot: a mass reconnect would be quadratic).
+    const local = this.#gateway.presence.visibleStatus(change.userId);
+    const mine: PresenceSnapshot = { connected: [], visible: local === 'offline' ? {} : { [change.userId]: local } };
+    const status = this.#snapshots.visibleStatus(change.userId, mine, this.#now());
     if ((this.#shown.get(change.userId) ?? 'offline') === status) return null;
     if (status === 'offline') this.#shown.delete(change.userId);
     else this.#shown.set(change.userId, status);
