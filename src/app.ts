@@ -195,7 +195,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
       },
       config.RATE_LIMITS,
     ),
-    // With REDIS_URL the counters are shared by every instance (src/rate-limits/redis-counter-store.ts).
+    // Shared by every instance through Redis, or PostgreSQL without it (src/rate-limits/redis-counter-store.ts).
     store: counterStoreFor(config, app),
     ...(options.clock ? { now: options.clock } : {}),
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ChannelSequencer, type Sequenced } from '../domain/channel-sequencer.ts';
 import type { DomainEvent } from '../events/domain-events.ts';
 import type { EventBus, EventListener } from '../events/event-bus.ts';
-import type { PresenceSnapshot } from '../domain/presence-snapshots.ts';
+import type { PresenceSnapshot, VisibleStatus } from '../domain/presence-snapshots.ts';
 import type { BusTransport } from './bus-transport.ts';
 
 /** The messages committed strictly between two ids of a channel, oldest first, as message.created events. */
@@ -21,16 +21,37 @@ type Envelope =
   /** `o`: the publishing instance: its own messages come back from the carrier and are skipped. */
   | { o: string; e: DomainEvent }
   /** A presence snapshot of instance `o` (src/presence/global-presence.ts). */
-  | { o: string; p: PresenceSnapshot };
+  | { o: string; p: PresenceSnapshot }
+  /** A presence change on instance `o`, for the `presence_updated` frames of the others. */
+  | { o: string; c: PresenceChangeMessage };
+
+/** A user's visible presence moved on one instance; `channel_ids`: the user's channels there. */
+export interface PresenceChangeMessage {
+  user_id: string;
+  status: VisibleStatus;
+  last_seen_at: number | null;
+  channel_ids: string[];
+}
 
 /** The channel an event belongs to, for per-channel ordering (undefined: not channel-scoped). */
 function channelOf(event: DomainEvent): string | undefined {
   return 'channel_id' in event ? event.channel_id : event.type === 'channel.updated' ? event.channel.id : undefined;
 }
 
+/**
+ * An event's place in its channel's chain: a message's own id after its predecessor, or the slot an
+ * edit, deletion or membership change took in its transaction (channels-repository takeEventSlot),
+ * so a member.left committed before a message is delivered before it on every instance.
+ */
 function sequenceOf(event: DomainEvent): Sequenced | undefined {
-  if (event.type !== 'message.created' || event.prev_id === undefined) return undefined;
-  return { id: BigInt(event.message.id), prev: event.prev_id === null ? null : BigInt(event.prev_id) };
+  if (event.type === 'message.created') {
+    if (event.prev_id === undefined) return undefined;
+    return { id: BigInt(event.message.id), prev: event.prev_id === null ? null : BigInt(event.prev_id) };
+  }
+  if ('seq' in event && event.seq !== undefined) {
+    return { id: BigInt(event.seq.id), prev: event.seq.prev_id === null ? null : BigInt(event.seq.prev_id) };
+  }
+  return undefined;
 }
 
 /**
@@ -52,6 +73,7 @@ export class SharedEventBus implements EventBus {
   readonly #listeners = new Set<EventListener>();
   readonly #resyncListeners = new Set<(reason: string) => void>();
   readonly #presenceListeners = new Set<(instanceId: string, snapshot: PresenceSnapshot) => void>();
+  readonly #presenceChangeListeners = new Set<(instanceId: string, change: PresenceChangeMessage) => void>();
   #sequencer = new ChannelSequencer<DomainEvent>();
   readonly #filling = new Set<string>();
   readonly #now: () => number;
@@ -117,6 +139,18 @@ export class SharedEventBus implements EventBus {
     this.#options.transport.send(JSON.stringify(envelope)).catch(() => {});
   }
 
+  /** Sends a presence change to the others (best effort: the next snapshot corrects the counts). */
+  publishPresenceChange(change: PresenceChangeMessage): void {
+    if (this.#closed) return;
+    const envelope: Envelope = { o: this.instanceId, c: change };
+    this.#options.transport.send(JSON.stringify(envelope)).catch(() => {});
+  }
+
+  onPresenceChange(listener: (instanceId: string, change: PresenceChangeMessage) => void): () => void {
+    this.#presenceChangeListeners.add(listener);
+    return () => this.#presenceChangeListeners.delete(listener);
+  }
+
   onPresence(listener: (instanceId: string, snapshot: PresenceSnapshot) => void): () => void {
     this.#presenceListeners.add(listener);
     return () => this.#presenceListeners.delete(listener);
@@ -146,6 +180,10 @@ export class SharedEventBus implements EventBus {
     if (envelope.o === this.instanceId) return;
     if ('p' in envelope) {
       for (const listener of this.#presenceListeners) listener(envelope.o, envelope.p);
+      return;
+    }
+    if ('c' in envelope) {
+      for (const listener of this.#presenceChangeListeners) listener(envelope.o, envelope.c);
       return;
     }
     this.received += 1;

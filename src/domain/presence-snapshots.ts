@@ -28,6 +28,20 @@ export class PresenceSnapshots {
     this.#snapshots.set(instanceId, { snapshot, at: now });
   }
 
+  /**
+   * One user's visible status moved on `instanceId` (a change message between heartbeats): its
+   * snapshot says so at once, so a user who went offline there is not shown online until the next
+   * heartbeat. The snapshot's age is kept (only a heartbeat proves the instance alive); an instance
+   * not yet heard from gets a snapshot of this one user.
+   */
+  apply(instanceId: string, userId: string, status: VisibleStatus, now: number): void {
+    const entry = this.#snapshots.get(instanceId) ?? { snapshot: { connected: [], visible: {} }, at: now };
+    const visible = { ...entry.snapshot.visible };
+    if (status === 'offline') delete visible[userId];
+    else visible[userId] = status;
+    this.#snapshots.set(instanceId, { snapshot: { ...entry.snapshot, visible }, at: entry.at });
+  }
+
   /** The snapshots still alive; expired ones are dropped. */
   live(now: number): PresenceSnapshot[] {
     const alive: PresenceSnapshot[] = [];

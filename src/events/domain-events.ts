@@ -21,12 +21,12 @@ export interface DomainEventMap {
    * read under the channel row lock: a shared bus orders by it across instances (src/bus/).
    */
   'message.created': { channel_id: string; message: ApiMessage; prev_id?: string | null };
-  'message.updated': { channel_id: string; message: ApiMessage };
-  'message.deleted': { channel_id: string; message_id: string };
+  'message.updated': { channel_id: string; message: ApiMessage; seq?: EventSeq };
+  'message.deleted': { channel_id: string; message_id: string; seq?: EventSeq };
   /** A user joined a room or was added to it (a room's creator gets `channel.created` instead). */
-  'member.joined': { channel_id: string; user: EmbeddedUser };
+  'member.joined': { channel_id: string; user: EmbeddedUser; seq?: EventSeq };
   /** A user left or was removed from a room; their own sessions stop receiving the channel. */
-  'member.left': { channel_id: string; user_id: string };
+  'member.left': { channel_id: string; user_id: string; seq?: EventSeq };
   /** A room or DM was created; `member_ids` are its first members (absent for guild channels). */
   'channel.created': { channel: ApiChannel; member_ids?: string[] };
   'channel.updated': { channel: ApiChannel };
@@ -55,5 +55,20 @@ export interface DomainEventMap {
   };
 }
 
+/**
+ * The place of a non-message channel event in the channel's chain (channels-repository
+ * takeEventSlot): `id` taken from the same allocator as message ids under the channel row lock,
+ * `prev_id` the message or event committed just before it. Internal: never sent to clients.
+ */
+export interface EventSeq {
+  id: string;
+  prev_id: string | null;
+}
+
 export type DomainEventType = keyof DomainEventMap;
 export type DomainEvent = { [K in DomainEventType]: { type: K } & DomainEventMap[K] }[DomainEventType];
+
+/** The `seq` part of an event from the slot its transaction took (none: the channel was gone). */
+export function seqOf(slot: EventSeq | null): { seq?: EventSeq } {
+  return slot ? { seq: { id: slot.id, prev_id: slot.prev_id } } : {};
+}

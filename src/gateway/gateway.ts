@@ -23,6 +23,11 @@ import { SessionRegistry, type UserSubscriptions } from './session-registry.ts';
  * Everything the gateway uses from the rest of the application, built before it (src/app.ts):
  * it imports no repository, and from the services only types.
  */
+/** See Gateway.presenceScope. */
+export interface PresenceScope {
+  local(change: PresenceChange, channelIds: string[]): PresenceChange | null;
+}
+
 export interface GatewayDeps {
   config: Config;
   /** The bus domain events arrive on, after commit. */
@@ -220,8 +225,29 @@ export class Gateway implements ConnectionHost, EventDelivery {
     if (expiry.change) this.#announcePresence(expiry.change, entry?.channelIds ?? null);
   }
 
-  /** `presence_updated` to every other user sharing a channel with the user. */
+  /**
+   * Where presence is shared between instances (src/presence/global-presence.ts): told of each
+   * change here, it answers what this instance's sessions should see (the user may still be online
+   * on another instance: then nothing) and passes the change on. Unset: this process is all there is.
+   */
+  presenceScope: PresenceScope | undefined;
+
+  /** A local presence change: `presence_updated` to every other user sharing a channel with the user. */
   #announcePresence(change: PresenceChange, channelIds: string[] | null): void {
+    if (!this.presenceScope) {
+      this.#deliverPresence(change, channelIds);
+      return;
+    }
+    const shown = this.presenceScope.local(change, channelIds ?? this.registry.channelIdsOf(change.userId));
+    if (shown) this.#deliverPresence(shown, channelIds);
+  }
+
+  /** Another instance's presence change, as this instance's sessions should see it (`channelIds`: the user's). */
+  announceRemotePresence(change: PresenceChange, channelIds: string[]): void {
+    this.#deliverPresence(change, channelIds);
+  }
+
+  #deliverPresence(change: PresenceChange, channelIds: string[] | null): void {
     let recipients: Set<UserSubscriptions>;
     if (this.registry.subscriptionsOf(change.userId)?.loaded) {
       recipients = this.registry.usersSharingChannelsWith(change.userId);

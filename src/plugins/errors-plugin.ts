@@ -80,6 +80,13 @@ export default fp(
       // fastify-openapi-glue wraps the security handlers' errors: surface the most meaningful one
       // (another code than `unauthorized`, then a refused token over a missing one).
       if (error.name === 'Unauthorized' && Array.isArray(error.errors)) {
+        // A check that could not run (the database is away) is no verdict on the credentials: a
+        // 401 would tell clients to drop a valid token. It fails like any other request then.
+        const failure = error.errors.find((wrapped) => !(wrapped instanceof ProblemError));
+        if (failure !== undefined) {
+          request.log.error({ err: failure }, 'authentication could not be checked');
+          return sendProblem(request, reply, 'internal_error', 'An unexpected error occurred.');
+        }
         const problems = error.errors.map(problemOf).filter((problem) => problem !== undefined);
         const chosen =
           problems.find((problem) => problem.code !== 'unauthorized') ??

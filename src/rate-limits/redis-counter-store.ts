@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { WindowCount } from '../domain/fixed-window-limiter.ts';
+import { busKindOf } from '../bus/create-event-bus.ts';
 import { InProcessCounterStore, type CounterStore } from './counter-store.ts';
+import { PostgresCounterStore } from './postgres-counter-store.ts';
 
 /**
  * One fixed window per key, in a hash (`c` count, `r` window end), decided atomically by Redis with
@@ -53,9 +55,20 @@ export class RedisCounterStore implements CounterStore {
   }
 }
 
-/** The counter store for this configuration: Redis with REDIS_URL, otherwise this process only. */
-export function counterStoreFor(config: Pick<Config, 'REDIS_URL'>, app: FastifyInstance): CounterStore {
-  if (!config.REDIS_URL) return new InProcessCounterStore();
+/**
+ * The counter store for this configuration, where the bus is: Redis with REDIS_URL, PostgreSQL when
+ * the processes share only the database (WORKERS>1 or EVENT_BUS=postgres), otherwise this process.
+ */
+export function counterStoreFor(config: Pick<Config, 'REDIS_URL' | 'EVENT_BUS' | 'WORKERS'>, app: FastifyInstance): CounterStore {
+  if (!config.REDIS_URL) {
+    if (busKindOf(config) !== 'postgres') return new InProcessCounterStore();
+    let warnedAt = 0;
+    return new PostgresCounterStore(() => app.db, (error) => {
+      if (Date.now() - warnedAt < 10_000) return;
+      warnedAt = Date.now();
+      app.log.warn({ err: error }, 'rate-limit counters: PostgreSQL unavailable, counting in this process');
+    });
+  }
   const redis = new Redis(config.REDIS_URL, {
     connectionName: 'parley-rate-limits',
     // Fail fast while Redis is away: the store falls back to counting in-process.

@@ -49,6 +49,25 @@ export function lockChannel(db: CommonQueryMethods, id: string): Promise<Channel
     SELECT ${channelColumns} FROM channels c WHERE c.id = ${id} FOR NO KEY UPDATE`);
 }
 
+const eventSlotSchema = z.object({ id: z.string(), prev_id: z.string().nullable() });
+export type EventSlot = z.infer<typeof eventSlotSchema>;
+
+/**
+ * A place in the channel's event order for a non-message event (edit, deletion, member joined or
+ * left), taken in the transaction that makes the change: a fresh id above the channel's
+ * last_allocated_id, which becomes the new last_allocated_id. Sends allocate their message ids from
+ * the same column under the same row lock, so messages and these events form one dense chain
+ * prev_id -> id per channel, in commit order, which a shared bus orders by (src/bus/). The UPDATE
+ * holds the row lock until commit. Null when the channel is gone.
+ */
+export function takeEventSlot(db: CommonQueryMethods, channelId: string): Promise<EventSlot | null> {
+  return db.maybeOne(sql.type(eventSlotSchema)`
+    WITH old AS (SELECT last_allocated_id FROM channels WHERE id = ${channelId} FOR NO KEY UPDATE)
+    UPDATE channels c SET last_allocated_id = GREATEST(next_id(), COALESCE(old.last_allocated_id, 0) + 1)
+    FROM old WHERE c.id = ${channelId}
+    RETURNING c.last_allocated_id::text AS id, old.last_allocated_id::text AS prev_id`);
+}
+
 const sendTargetSchema = z.object({
   id: z.string(),
   type: z.enum(['room', 'dm', 'guild_text']),

@@ -5,7 +5,7 @@ import { decodePageCursor } from './pagination.ts';
 import { FixedWindowLimiter } from '../domain/fixed-window-limiter.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
-import type { DomainEvent } from '../events/domain-events.ts';
+import { seqOf, type DomainEvent } from '../events/domain-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import * as channels from '../repositories/channels-repository.ts';
 import type { ApiChannel, ApiChannelMember, ChannelType, ChannelVisibility } from '../repositories/channels-repository.ts';
@@ -320,10 +320,11 @@ export function createChannelsService(deps: {
           const added = await channels.insertMember(tx, channelId, userId);
           const member = await channels.findMember(tx, channelId, userId);
           if (!member) throw notFound('user');
-          return { added, member: channels.toApiMember(member) };
+          const slot = added ? await channels.takeEventSlot(tx, channelId) : null;
+          return { added, member: channels.toApiMember(member), slot };
         });
         const published: DomainEvent[] = outcome.added
-          ? [{ type: 'member.joined', channel_id: channelId, user: outcome.member.user }]
+          ? [{ type: 'member.joined', channel_id: channelId, user: outcome.member.user, ...seqOf(outcome.slot) }]
           : [];
         return { result: outcome.member, events: published };
       });
@@ -335,7 +336,7 @@ export function createChannelsService(deps: {
      */
     async removeChannelMember(auth: AuthContext, channelId: string, userId: string): Promise<void> {
       return mutate(channelId, async () => {
-        const ownerChanged = await db.transaction(async (tx) => {
+        const outcome = await db.transaction(async (tx) => {
           const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
           if (access.channel.type !== 'room') throw forbidden('Only room membership can be changed here.');
           if (userId !== auth.userId && !access.canManageMembers) {
@@ -344,13 +345,16 @@ export function createChannelsService(deps: {
           if (!(await channels.deleteMember(tx, channelId, userId))) {
             throw new ProblemError('not_found', 'That user is not a member of this room.');
           }
-          if (access.channel.owner_id !== userId) return false;
-          const heir = await channels.longestStandingMember(tx, channelId);
-          await channels.updateChannelRow(tx, channelId, { owner_id: heir });
-          return true;
+          let ownerChanged = false;
+          if (access.channel.owner_id === userId) {
+            const heir = await channels.longestStandingMember(tx, channelId);
+            await channels.updateChannelRow(tx, channelId, { owner_id: heir });
+            ownerChanged = true;
+          }
+          return { ownerChanged, slot: await channels.takeEventSlot(tx, channelId) };
         });
-        const published: DomainEvent[] = [{ type: 'member.left', channel_id: channelId, user_id: userId }];
-        if (ownerChanged) published.push({ type: 'channel.updated', channel: await requireView(channelId) });
+        const published: DomainEvent[] = [{ type: 'member.left', channel_id: channelId, user_id: userId, ...seqOf(outcome.slot) }];
+        if (outcome.ownerChanged) published.push({ type: 'channel.updated', channel: await requireView(channelId) });
         return { result: undefined, events: published };
       });
     },

@@ -6,6 +6,7 @@ import { GroupCommit } from '../domain/group-commit.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
+import { seqOf } from '../events/domain-events.ts';
 import * as channels from '../repositories/channels-repository.ts';
 import * as messages from '../repositories/messages-repository.ts';
 import type { ApiMessage, MessageRow } from '../repositories/messages-repository.ts';
@@ -256,10 +257,10 @@ export function createMessagesService(deps: {
           if (existing.u_id !== auth.userId) throw forbidden('Only the author may edit a message.');
           const updated = await messages.updateMessageContent(tx, channelId, messageId, content);
           if (!updated) throw notFound('message');
-          return updated;
+          return { updated, slot: await channels.takeEventSlot(tx, channelId) };
         });
-        const message = messages.toApiMessage(row);
-        events.publish({ type: 'message.updated', channel_id: channelId, message });
+        const message = messages.toApiMessage(row.updated);
+        events.publish({ type: 'message.updated', channel_id: channelId, message, ...seqOf(row.slot) });
         return message;
       });
     },
@@ -267,7 +268,7 @@ export function createMessagesService(deps: {
     /** The author, the room owner, MANAGE_MESSAGES in a guild channel, or an admin. */
     async remove(auth: AuthContext, channelId: string, messageId: string): Promise<void> {
       return channelLock.run(channelId, async () => {
-        await db.transaction(async (tx) => {
+        const slot = await db.transaction(async (tx) => {
           const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
           if (!access.canRead && !access.isAdmin) throw readForbidden(access);
           const existing = await messages.findMessage(tx, channelId, messageId);
@@ -276,8 +277,9 @@ export function createMessagesService(deps: {
             throw forbidden('Only the author, the room owner, a moderator or an admin may delete this message.');
           }
           if (!(await messages.softDeleteMessage(tx, channelId, messageId))) throw notFound('message');
+          return channels.takeEventSlot(tx, channelId);
         });
-        events.publish({ type: 'message.deleted', channel_id: channelId, message_id: messageId });
+        events.publish({ type: 'message.deleted', channel_id: channelId, message_id: messageId, ...seqOf(slot) });
       });
     },
 

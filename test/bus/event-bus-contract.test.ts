@@ -181,6 +181,34 @@ for (const [name, makeHarness] of Object.entries(harnesses)) {
       t.same(idsOf(seen).filter((id) => /^\d+$/.test(id)), ['1', '2', '3']);
     });
 
+    t.test('a removal committed before a message but published after it is delivered before it everywhere', async (t) => {
+      // Instance 1 removed user 7 (slot 21 after message 20), instance 0 then committed message 22,
+      // but instance 0's publish reaches the carrier first: user 7 must be gone before 22 is routed.
+      const buses = await harness.instances(3, [message('c6', 20, null), message('c6', 22, 21)]);
+      const seen = buses.map(collect);
+      buses[0]!.publish(message('c6', 20, null));
+      t.ok(await roundTrip(buses[0]!, seen, 'e'));
+      buses[0]!.publish(message('c6', 22, 21));
+      buses[1]!.publish({ type: 'member.left', channel_id: 'c6', user_id: '7', seq: { id: '21', prev_id: '20' } });
+      const first = message('c6', 20, null);
+      if (first.type !== 'message.created') throw new Error('unreachable');
+      buses[1]!.publish({ type: 'message.updated', channel_id: 'c6', message: first.message, seq: { id: '23', prev_id: '22' } });
+      t.ok(await eventually(() => seen.every((events) => idsOf(events).includes('message.updated')), 10_000));
+      for (const events of seen) {
+        t.same(idsOf(events).filter((id) => !id.startsWith('typing')), ['20', 'member.left', '22', 'message.updated']);
+      }
+    });
+
+    t.test('an event slot that never arrives holds the channel only until the hold expires', async (t) => {
+      const buses = await harness.instances(2, [message('c7', 30, null), message('c7', 32, 31)]);
+      const seen = collect(buses[1]!);
+      buses[0]!.publish(message('c7', 30, null));
+      // 31 (say, a deletion whose publisher died after commit) is never published.
+      buses[0]!.publish(message('c7', 32, 31));
+      t.ok(await eventually(() => idsOf(seen).includes('32'), 10_000));
+      t.same(idsOf(seen).filter((id) => /^\d+$/.test(id)), ['30', '32']);
+    });
+
     t.test('presence snapshots reach the other instances', async (t) => {
       const buses = (await harness.instances(2)) as SharedEventBus[];
       const snapshots: string[] = [];

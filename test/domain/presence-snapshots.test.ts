@@ -72,3 +72,53 @@ for (const example of cases) {
     if (example.status) t.equal(snapshots.visibleStatus(example.status[0], local, example.now), example.status[1]);
   });
 }
+
+// A change message between heartbeats (apply) updates that instance's snapshot at once.
+const changes: Array<{
+  name: string;
+  remote: Array<{ instance: string; snapshot: PresenceSnapshot; at: number }>;
+  apply: Array<{ instance: string; user: string; status: 'online' | 'idle' | 'dnd' | 'offline'; at: number }>;
+  now: number;
+  status: [string, string];
+}> = [
+  {
+    name: 'apply: gone offline on an instance before its next heartbeat',
+    remote: [{ instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 }],
+    apply: [{ instance: 'b', user: '1', status: 'offline', at: 10 }],
+    now: 20,
+    status: ['1', 'offline'],
+  },
+  {
+    name: 'apply: offline on one instance, still dnd on another',
+    remote: [
+      { instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 },
+      { instance: 'c', snapshot: snap(['1'], { '1': 'dnd' }), at: 0 },
+    ],
+    apply: [{ instance: 'b', user: '1', status: 'offline', at: 10 }],
+    now: 20,
+    status: ['1', 'dnd'],
+  },
+  {
+    name: 'apply: an instance not heard from yet',
+    remote: [],
+    apply: [{ instance: 'b', user: '1', status: 'idle', at: 10 }],
+    now: 20,
+    status: ['1', 'idle'],
+  },
+  {
+    name: 'apply keeps the snapshot\'s age: an instance that died still expires on time',
+    remote: [{ instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 }],
+    apply: [{ instance: 'b', user: '2', status: 'online', at: 900 }],
+    now: 1000,
+    status: ['2', 'offline'],
+  },
+];
+
+for (const example of changes) {
+  t.test(example.name, async (t) => {
+    const snapshots = new PresenceSnapshots(1000);
+    for (const entry of example.remote) snapshots.put(entry.instance, entry.snapshot, entry.at);
+    for (const change of example.apply) snapshots.apply(change.instance, change.user, change.status, change.at);
+    t.equal(snapshots.visibleStatus(example.status[0], none, example.now), example.status[1]);
+  });
+}

@@ -1,10 +1,13 @@
 import t from 'tap';
+import type { DomainEvent } from '../../src/events/domain-events.ts';
 import { recordEvents } from '../../src/events/event-bus.ts';
 import { adminOverrides, loginAdmin, queryDatabase } from '../helpers/accounts.ts';
 import { build, register } from '../helpers/build.ts';
 import { createRoom, generalId, join, leave, openDm, send } from '../helpers/chat.ts';
 
 const CHANNELS = '/api/v1/channels';
+/** The chain id an event took in its transaction (undefined: none). */
+const seqId = (event: DomainEvent | undefined) => (event && 'seq' in event ? event.seq?.id : undefined);
 
 t.test('general exists from the first start and every new account is in it', async (t) => {
   const { api, databaseUrl } = await build(t, adminOverrides);
@@ -335,7 +338,8 @@ t.test('membership: join, add, idempotence, leave, removal, ownership hand-over'
   const joined = await api('PUT', member(open.id, grace), { token: grace.token });
   t.equal(joined.status, 200);
   t.match(joined.body, { user: { id: grace.user.id }, last_read_message_id: null });
-  t.same(recorder.events, [{ type: 'member.joined', channel_id: open.id, user: joined.body.user }]);
+  // seq: the change's place in the room's chain (src/bus/ orders by it); the room has no earlier commit.
+  t.same(recorder.events, [{ type: 'member.joined', channel_id: open.id, user: joined.body.user, seq: { id: seqId(recorder.events[0]), prev_id: null } }]);
   const rejoined = await api('PUT', member(open.id, grace), { token: grace.token });
   t.equal(rejoined.status, 200, 'adding an existing member is idempotent');
   t.same(rejoined.body, joined.body, 'the existing membership is returned');
@@ -355,7 +359,9 @@ t.test('membership: join, add, idempotence, leave, removal, ownership hand-over'
   recorder.events.length = 0;
   t.equal((await api('DELETE', member(closed.id, eve), { token: bob.token })).status, 403, 'a member removes someone else');
   t.equal((await api('DELETE', member(closed.id, eve), { token: ada.token })).status, 204, 'the owner removes a member');
-  t.same(recorder.events, [{ type: 'member.left', channel_id: closed.id, user_id: eve.user.id }]);
+  const lastLeft = seqId(recorder.events[0]);
+  t.match(recorder.events, [{ type: 'member.left', channel_id: closed.id, user_id: eve.user.id, seq: { id: String } }]);
+  t.equal(recorder.events.length, 1);
   t.equal((await api('GET', `${CHANNELS}/${closed.id}`, { token: eve.token })).status, 404, 'a removed member no longer sees it');
   t.equal((await api('DELETE', member(closed.id, eve), { token: ada.token })).status, 404, 'removing a non-member is 404');
   t.equal((await api('DELETE', member(open.id, grace), { token: admin.token })).status, 204, 'an admin removes a member');
@@ -371,7 +377,7 @@ t.test('membership: join, add, idempotence, leave, removal, ownership hand-over'
   const handedOver = await api('GET', `${CHANNELS}/${closed.id}`, { token: bob.token });
   t.equal(handedOver.body.owner_id, bob.user.id, 'bob, the longest-standing remaining member, owns it now');
   t.same(recorder.events, [
-    { type: 'member.left', channel_id: closed.id, user_id: ada.user.id },
+    { type: 'member.left', channel_id: closed.id, user_id: ada.user.id, seq: { id: seqId(recorder.events[0]), prev_id: lastLeft } },
     { type: 'channel.updated', channel: handedOver.body },
   ]);
   t.equal((await api('GET', `${CHANNELS}/${closed.id}`, { token: ada.token })).status, 404, 'the old owner is an outsider now');

@@ -10,8 +10,10 @@ t.test('send a message: 201 after commit, trimmed, announced with the same objec
   const { app, api } = await build(t);
   const [ada, grace] = [await register(api), await register(api)];
   const room = await createRoom(api, ada);
-  await join(api, room.id, grace);
   const recorder = recordEvents(app.events);
+  await join(api, room.id, grace);
+  const joined = recorder.events.shift();
+  const joinSlot = joined && 'seq' in joined ? joined.seq?.id : undefined;
 
   const sent = await api('POST', messagesOf(room.id), { token: grace.token, body: { content: '  Hello, world!\n ' } });
   t.equal(sent.status, 201);
@@ -24,8 +26,9 @@ t.test('send a message: 201 after commit, trimmed, announced with the same objec
     edited_at: null,
   });
   t.notOk('email' in sent.body.author, 'the author is a public user object');
-  // prev_id: the channel's previous message (none: this is the room's first), for the shared bus's ordering.
-  t.same(recorder.events, [{ type: 'message.created', channel_id: room.id, message: sent.body, prev_id: null }]);
+  // prev_id: the channel's previous commit (here grace's join; no message before), for the shared bus's ordering.
+  t.ok(joinSlot, 'the join took a place in the chain');
+  t.same(recorder.events, [{ type: 'message.created', channel_id: room.id, message: sent.body, prev_id: joinSlot }]);
 
   const fetched = await api('GET', `${messagesOf(room.id)}/${sent.body.id}`, { token: ada.token });
   t.equal(fetched.status, 200);
@@ -186,7 +189,11 @@ t.test('get, edit and delete a message', async (t) => {
   t.equal(edited.body.content, 'final');
   t.ok(edited.body.edited_at, 'edited_at is set');
   t.equal(edited.body.created_at, message.created_at);
-  t.same(recorder.events, [{ type: 'message.updated', channel_id: room.id, message: edited.body }]);
+  // seq: the edit's place in the channel's chain (src/bus/ orders by it): right after the message,
+  // the channel's last commit.
+  const editSeq = recorder.events[0] && 'seq' in recorder.events[0] ? recorder.events[0].seq : undefined;
+  t.same(recorder.events, [{ type: 'message.updated', channel_id: room.id, message: edited.body, seq: { id: editSeq?.id, prev_id: message.id } }]);
+  t.ok(editSeq && BigInt(editSeq.id) > BigInt(message.id), 'the edit sorts after the message');
   for (const [what, token] of [
     ['another member', grace.token],
     ['the room owner', owner.token],
@@ -212,11 +219,14 @@ t.test('get, edit and delete a message', async (t) => {
   t.equal((await api('DELETE', `${messagesOf(room.id)}/${byOwner.id}`, { token: owner.token })).status, 204, 'the room owner');
   t.equal((await api('DELETE', `${messagesOf(room.id)}/${byAdmin.id}`, { token: admin.token })).status, 204, 'an admin (not a member)');
   t.equal((await api('DELETE', `${messagesOf(room.id)}/${message.id}`, { token: ada.token })).status, 204, 'the author');
+  // One dense chain: each deletion follows the commit before it (the last send, then each other).
+  const slots = recorder.events.map((event) => ('seq' in event ? event.seq : undefined));
   t.same(recorder.events, [
-    { type: 'message.deleted', channel_id: room.id, message_id: byOwner.id },
-    { type: 'message.deleted', channel_id: room.id, message_id: byAdmin.id },
-    { type: 'message.deleted', channel_id: room.id, message_id: message.id },
+    { type: 'message.deleted', channel_id: room.id, message_id: byOwner.id, seq: { id: slots[0]?.id, prev_id: byAdmin.id } },
+    { type: 'message.deleted', channel_id: room.id, message_id: byAdmin.id, seq: { id: slots[1]?.id, prev_id: slots[0]?.id } },
+    { type: 'message.deleted', channel_id: room.id, message_id: message.id, seq: { id: slots[2]?.id, prev_id: slots[1]?.id } },
   ]);
+  t.ok(slots.every((slot) => slot && BigInt(slot.id) > BigInt(slot.prev_id ?? 0)), 'ids rise along the chain');
   t.equal((await api('DELETE', `${messagesOf(room.id)}/${message.id}`, { token: ada.token })).status, 404, 'deleting twice');
   t.equal((await api('GET', `${messagesOf(room.id)}/${message.id}`, { token: ada.token })).status, 404, 'a deleted message is gone');
   t.equal((await api('PATCH', `${messagesOf(room.id)}/${message.id}`, { token: ada.token, body: { content: 'x' } })).status, 404);

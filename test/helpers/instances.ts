@@ -19,7 +19,13 @@ export const SHARED_JWT_SECRET = 'multi-instance-secret-0123456789abcdef';
  * database, with `env` (REDIS_URL, EVENT_BUS, ...). Started one after another: the first applies
  * nothing new (the template is migrated), the others find the same schema.
  */
-export async function startInstances(t: Test, count: number, env: Record<string, string>): Promise<{ instances: Instance[]; databaseUrl: string; start: () => Promise<Instance> }> {
+export async function startInstances(
+  t: Test,
+  count: number,
+  env: Record<string, string>,
+  /** Settings of one instance only (say, its own REDIS_URL through a proxy). */
+  envOf: (index: number) => Record<string, string> = () => ({}),
+): Promise<{ instances: Instance[]; databaseUrl: string; start: (extra?: Record<string, string>) => Promise<Instance> }> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-instances-'));
   t.teardown(async () => {
@@ -27,7 +33,7 @@ export async function startInstances(t: Test, count: number, env: Record<string,
     await database.drop().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const start = async (): Promise<Instance> => {
+  const start = async (extra: Record<string, string> = {}): Promise<Instance> => {
     const server = await startServer(t, dataDir, 54329, {
       env: {
         DATABASE_URL: database.url,
@@ -35,12 +41,13 @@ export async function startInstances(t: Test, count: number, env: Record<string,
         DATABASE_POOL_SIZE: '4',
         PRESENCE_GRACE_MS: '0',
         ...env,
+        ...extra,
       },
     });
     return { server, baseUrl: server.baseUrl, api: apiClient(t, server.baseUrl) };
   };
   const instances: Instance[] = [];
-  for (let index = 0; index < count; index += 1) instances.push(await start());
+  for (let index = 0; index < count; index += 1) instances.push(await start(envOf(index)));
   return { instances, databaseUrl: database.url, start };
 }
 
