@@ -54,9 +54,13 @@ export class ChannelSequencer<T> {
   accept(channelId: string, item: T, seq: Sequenced | undefined, now: number): T[] {
     let state = this.#channels.get(channelId);
     if (!state) {
-      // First event of this channel seen here: what was committed before it happened before this
-      // process listened, so the chain starts at its predecessor.
-      state = { last: seq ? seq.prev : null, queue: [], blockedSince: null };
+      // Nothing sequenced seen yet here (typing, presence, ...): nothing to hold it behind. It must
+      // not start a chain either: an unknown start taken as "none" would hold the next message for
+      // a gap fill from the beginning of the channel's history.
+      if (!seq) return [item];
+      // First sequenced event of this channel seen here: what was committed before it happened
+      // before this process listened, so the chain starts at its predecessor.
+      state = { last: seq.prev, queue: [], blockedSince: null };
       this.#channels.set(channelId, state);
     }
     if (seq && state.last !== null && seq.id <= state.last) return [];

@@ -48,6 +48,15 @@ const cases: Array<{ name: string; steps: Step[]; delivered: string[]; held?: nu
     delivered: ['m1<', 'm2<1', 'm3<2', 'e'],
   },
   {
+    // Typing in a channel with history, then a message: the chain starts at the message, it is not
+    // held for a gap fill from the channel's first message (which would replay old history).
+    name: 'an unsequenced first event does not start the chain',
+    steps: arrive('e', 'm100<99', 'm101<100'),
+    delivered: ['e', 'm100<99', 'm101<100'],
+    held: 0,
+    gaps: [],
+  },
+  {
     name: 'unsequenced events with nothing held go out at once',
     steps: arrive('e', 'm1<', 'e'),
     delivered: ['e', 'm1<', 'e'],
