@@ -6,7 +6,7 @@ import t from 'tap';
 import { register } from '../helpers/build.ts';
 import { createRoom, join } from '../helpers/chat.ts';
 import { connect, connectReady } from '../helpers/gateway-client.ts';
-import { pollUntil, startInstances } from '../helpers/instances.ts';
+import { pollUntil, startInstances, wrongLoginsAcross } from '../helpers/instances.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 t.test('two instances on Redis', async (t) => {
@@ -20,13 +20,7 @@ t.test('two instances on Redis', async (t) => {
   const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
 
   t.test('a login budget is spent across instances', async (t) => {
-    const user = await register(a.api);
-    const statuses: number[] = [];
-    for (let attempt = 0; attempt < 4; attempt += 1) {
-      const instance = attempt % 2 === 0 ? a : b;
-      statuses.push((await instance.api('POST', '/api/v1/auth/login', { body: { login: user.user.username, password: 'wrong-password-1' } })).status);
-    }
-    t.same(statuses, [401, 401, 401, 429], 'the fourth attempt is refused, whichever instance counts it');
+    t.same(await wrongLoginsAcross(a, b, 4), [401, 401, 401, 429], 'the fourth attempt is refused, whichever instance counts it');
   });
 
   t.test('Redis away for 5 s: REST serves, readiness names Redis, sessions resync, history holds everything', async (t) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { apiClient, type ApiClient } from './build.ts';
+import { apiClient, register, type ApiClient } from './build.ts';
 import { createTestDatabase } from './database.ts';
 import { startServer, type RunningServer } from './server-process.ts';
 
@@ -59,4 +59,18 @@ export async function pollUntil(check: () => Promise<boolean>, withinMs: number)
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * A new account's login with a wrong password, tried `attempts` times, alternating between `a` and
+ * `b`: the statuses, for budgets that must be counted across instances.
+ */
+export async function wrongLoginsAcross(a: Instance, b: Instance, attempts: number): Promise<number[]> {
+  const user = await register(a.api);
+  const statuses: number[] = [];
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    const instance = attempt % 2 === 0 ? a : b;
+    statuses.push((await instance.api('POST', '/api/v1/auth/login', { body: { login: user.user.username, password: 'wrong-password-1' } })).status);
+  }
+  return statuses;
 }
