@@ -40,8 +40,8 @@ export function findBinary(binary: string, searchPath = process.env.PATH ?? ''):
   return undefined;
 }
 
-export function installCommand(missing: SystemPackage[]): string {
-  return `apt-get update && apt-get install -y --no-install-recommends ${missing.map((pkg) => pkg.aptPackage).join(' ')}`;
+export function installCommand(missing: SystemPackage[], sudo = ''): string {
+  return `${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends ${missing.map((pkg) => pkg.aptPackage).join(' ')}`;
 }
 
 /**
@@ -66,7 +66,7 @@ export function ensureSystemPackages(packages: SystemPackage[] = systemPackages)
   const lines = missing.map((pkg) => `  - ${pkg.binary} (Debian package ${pkg.aptPackage}), needed by ${pkg.neededBy}`);
   throw new Error(
     `The test suite needs system packages this machine lacks:\n${lines.join('\n')}\n` +
-      `Install them with:\n  sudo ${installCommand(missing)}\nthen run npm test again.`,
+      `Install them with:\n  ${installCommand(missing, 'sudo ')}\nthen run npm test again.`,
   );
 }
 
