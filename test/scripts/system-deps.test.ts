@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { findBinary, installCommand, systemPackages } from '../../scripts/system-deps.ts';
 
@@ -18,4 +19,13 @@ t.test('the install command names every missing package, with sudo on each apt-g
 
 t.test('the suite lists chromium and redis-server', async (t) => {
   t.same(systemPackages.map((pkg) => pkg.aptPackage).sort(), ['chromium', 'redis-server']);
+});
+
+t.test('.ci/run installs every package of the list', async (t) => {
+  const ciRun = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
+  const installed = [...ciRun.matchAll(/apt-get install -y[^\n]*/g)].flatMap((match) => match[0].split(/\s+/));
+  for (const pkg of systemPackages) {
+    t.ok(installed.includes(pkg.aptPackage), `.ci/run installs ${pkg.aptPackage}`);
+    t.match(ciRun, new RegExp(`command -v ${pkg.binary} `), `.ci/run checks for ${pkg.binary}`);
+  }
 });
