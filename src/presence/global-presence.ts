@@ -45,6 +45,8 @@ export class GlobalPresence {
   readonly #channels = new Map<string, string[]>();
   /** Instances whose snapshot expired: if one comes back (it was only silent), its users are announced again. */
   readonly #gone = new Set<string>();
+  /** Instances whose heartbeat arrived since they were last seen gone (or ever). */
+  readonly #heard = new Set<string>();
 
   constructor(options: {
     gateway: LocalPresence;
@@ -112,11 +114,14 @@ export class GlobalPresence {
   /** Another instance's heartbeat: users it shows differently from its last one are settled. */
   #heartbeat(instanceId: string, snapshot: PresenceSnapshot): void {
     const previous = this.#snapshots.put(instanceId, snapshot, this.#now());
-    // First contact: its users' changes were announced as they happened (or before this instance
-    // listened; then nothing was shown here). A comeback after expiry: all of them are news again.
+    // First heartbeat: its users' changes were announced as they happened (or before this instance
+    // listened; then nothing was shown here, and a mass announcement now would only cost). A
+    // comeback after expiry: all of them are news again.
     const gone = this.#gone.delete(instanceId);
-    if (!previous && !gone) return;
-    this.#settle(changedUsers([previous?.visible ?? {}], snapshot.visible), this.#now());
+    const first = !this.#heard.has(instanceId);
+    this.#heard.add(instanceId);
+    if (first && !gone) return;
+    this.#settle(changedUsers([gone ? {} : (previous?.visible ?? {})], snapshot.visible), this.#now());
   }
 
   /**
@@ -126,7 +131,10 @@ export class GlobalPresence {
   #expire(): void {
     const expired = this.#snapshots.expire(this.#now());
     if (expired.length === 0) return;
-    for (const { instanceId } of expired) this.#gone.add(instanceId);
+    for (const { instanceId } of expired) {
+      this.#heard.delete(instanceId);
+      this.#gone.add(instanceId);
+    }
     const lastSeenAt = Math.max(...expired.map((entry) => entry.at));
     this.#settle(changedUsers(expired.map((entry) => entry.snapshot.visible)), lastSeenAt);
   }
