@@ -5,6 +5,9 @@ import type { SharedEventBus } from '../bus/shared-event-bus.ts';
 import type { PresenceScope } from '../gateway/gateway.ts';
 import type { PresenceChange } from '../gateway/presence.ts';
 
+/** How many expired instances are remembered (for a comeback); the oldest is forgotten first. */
+const MAX_GONE_INSTANCES = 1024;
+
 /** What this needs from the local gateway's presence tracker. */
 export interface LocalPresence {
   presenceScope: PresenceScope | undefined;
@@ -134,6 +137,8 @@ export class GlobalPresence {
     for (const { instanceId } of expired) {
       this.#heard.delete(instanceId);
       this.#gone.add(instanceId);
+      // Instance ids are per process start: a long-lived instance sees many die; remember the latest.
+      if (this.#gone.size > MAX_GONE_INSTANCES) this.#gone.delete(this.#gone.values().next().value!);
     }
     const lastSeenAt = Math.max(...expired.map((entry) => entry.at));
     this.#settle(changedUsers(expired.map((entry) => entry.snapshot.visible)), lastSeenAt);
