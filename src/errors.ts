@@ -28,6 +28,9 @@ export const problemCodes = {
   header_fields_too_large: { status: 431, title: 'Request Header Fields Too Large', gateway: 'internal_error' },
   internal_error: { status: 500, title: 'Internal Server Error', gateway: 'internal_error' },
   service_unavailable: { status: 503, title: 'Service Unavailable', gateway: 'internal_error' },
+  // The database could not be reached or the connection was lost (src/db/database-errors.ts):
+  // try again later (Retry-After), unlike a failure of ours (internal_error).
+  database_unavailable: { status: 503, title: 'Service Unavailable', gateway: 'database_unavailable' },
   // OAuth login (src/services/oauth-service.ts): HTTP only, never raised on the gateway.
   provider_not_configured: { status: 404, title: 'Not Found', gateway: 'internal_error' },
   redirect_not_allowed: { status: 400, title: 'Bad Request', gateway: 'internal_error' },
@@ -42,6 +45,13 @@ export const problemCodes = {
 } as const satisfies Record<string, { status: number; title: string; gateway: ErrorCode }>;
 
 export type ProblemCode = keyof typeof problemCodes;
+
+/**
+ * `Retry-After` (seconds) of every 503 and `retry_after_ms` of a `database_unavailable` frame: how
+ * long a dependency that went away is given before clients ask again (a PostgreSQL restart takes
+ * a few seconds); clients add their own backoff on repeats.
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 const codeByStatus = new Map<number, ProblemCode>();
 for (const [code, { status }] of Object.entries(problemCodes) as Array<[ProblemCode, { status: number }]>) {

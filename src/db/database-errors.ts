@@ -24,3 +24,27 @@ export function isRolledBackByServer(error: unknown): boolean {
   // 08: connection exception; 57P: the server is shutting down or terminated the backend.
   return !state.startsWith('08') && !state.startsWith('57P');
 }
+
+/** Node's socket errors when the server cannot be reached or the connection broke. */
+const unreachableErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What pg says, without a code, when a connection ends under it or cannot be made in time. */
+const lostConnectionMessage = /^Connection terminated|timeout exceeded when trying to connect/;
+
+/**
+ * True when `error` (or an error it wraps) says the database could not be reached or the connection
+ * to it was lost: refused or reset sockets, SQLSTATE class 08 (connection exception), 57P01..57P03
+ * (administrator or crash shutdown, cannot connect now: a restart), pg's "Connection terminated".
+ * The request may succeed later: REST answers 503 with Retry-After, the gateway an error frame (or
+ * close 1013 while authenticating). Any other failure (a bug, a constraint) is not this.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth += 1) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (/^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03'].includes(code) || unreachableErrnos.has(code)) return true;
+    }
+    if (typeof message === 'string' && lostConnectionMessage.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

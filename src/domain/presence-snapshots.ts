@@ -24,8 +24,11 @@ export class PresenceSnapshots {
     this.#ttlMs = ttlMs;
   }
 
-  put(instanceId: string, snapshot: PresenceSnapshot, now: number): void {
+  /** A heartbeat: the instance's whole snapshot. Returns the one it replaces (undefined for an instance not known). */
+  put(instanceId: string, snapshot: PresenceSnapshot, now: number): PresenceSnapshot | undefined {
+    const previous = this.#snapshots.get(instanceId);
     this.#snapshots.set(instanceId, { snapshot, at: now });
+    return previous?.snapshot;
   }
 
   /**
@@ -42,14 +45,26 @@ export class PresenceSnapshots {
     this.#snapshots.set(instanceId, { snapshot: { ...entry.snapshot, visible }, at: entry.at });
   }
 
-  /** The snapshots still alive; expired ones are dropped. */
+  /** The snapshots still alive (expired ones are left for `expire`, which reports them). */
   live(now: number): PresenceSnapshot[] {
     const alive: PresenceSnapshot[] = [];
-    for (const [instanceId, entry] of this.#snapshots) {
-      if (now - entry.at >= this.#ttlMs) this.#snapshots.delete(instanceId);
-      else alive.push(entry.snapshot);
-    }
+    for (const entry of this.#snapshots.values()) if (now - entry.at < this.#ttlMs) alive.push(entry.snapshot);
     return alive;
+  }
+
+  /**
+   * Drops the snapshots older than the TTL (their instance died without a goodbye) and returns
+   * them, with when each arrived (the last moment its users are known to have been there): the
+   * caller announces the users who are now offline everywhere. Each expired snapshot is returned once.
+   */
+  expire(now: number): Array<{ instanceId: string; snapshot: PresenceSnapshot; at: number }> {
+    const expired: Array<{ instanceId: string; snapshot: PresenceSnapshot; at: number }> = [];
+    for (const [instanceId, entry] of this.#snapshots) {
+      if (now - entry.at < this.#ttlMs) continue;
+      this.#snapshots.delete(instanceId);
+      expired.push({ instanceId, ...entry });
+    }
+    return expired;
   }
 
   /** Users connected anywhere: this instance's `local` plus every live remote snapshot. */

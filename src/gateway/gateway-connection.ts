@@ -4,7 +4,8 @@ import type { ClientFrame, ErrorCode, ServerFrame, User } from '../../generated/
 import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
 import type { Config } from '../config.ts';
 import { fieldErrors } from '../plugins/errors-plugin.ts';
-import { gatewayErrorCode, ProblemError, type FieldError } from '../errors.ts';
+import { isDatabaseUnavailable } from '../db/database-errors.ts';
+import { gatewayErrorCode, ProblemError, UNAVAILABLE_RETRY_AFTER_S, type FieldError } from '../errors.ts';
 import { outboundVerdict } from '../domain/outbound-budget.ts';
 import { frameBudgets } from '../domain/rate-limit-budgets.ts';
 import { rateLimitedDetail, type RateLimiter } from '../rate-limits/rate-limiter.ts';
@@ -42,7 +43,7 @@ export interface ConnectionHost {
   readonly registry: SessionRegistry;
   readonly resumeLimits: { maxEvents: number; windowMs: number };
   readonly metrics: Pick<GatewayMetrics, 'framesOut' | 'frameIn' | 'closed'>;
-  readonly log: Pick<FastifyBaseLogger, 'error' | 'debug'>;
+  readonly log: Pick<FastifyBaseLogger, 'error' | 'warn' | 'debug'>;
   /** The user as they see themself, or null when gone or deactivated. */
   loadUser(userId: string): Promise<User | null>;
   isExpired(session: GatewaySession, now: number): boolean;
@@ -338,6 +339,14 @@ export class GatewayConnection implements SessionSink, SocketOwner {
     const queued = this.#queue
       .then(() => (this.isClosed() ? undefined : task()))
       .catch((error: unknown) => {
+        // Authorizing or resuming while the database is away (the token or the user could not be
+        // read): no verdict on the token, so not 4004; the client reconnects later (a session it
+        // was resuming is kept).
+        if (isDatabaseUnavailable(error)) {
+          this.#host.log.warn({ err: error }, 'gateway authentication: the database is unavailable');
+          this.close(CloseCode.tryAgainLater, 'database unavailable');
+          return;
+        }
         this.#host.log.error({ err: error }, 'gateway frame handler failed');
         this.close(CloseCode.unknownError, 'unknown error');
       });
@@ -507,7 +516,14 @@ export class GatewayConnection implements SessionSink, SocketOwner {
         this.#error(gatewayErrorCode(error.code), error.message, frame.ref, error.errors);
         return;
       }
-      // A failure of ours (database down, a bug): the frame fails, the session stays usable.
+      // The database is away: the frame may be retried later (a send cut off at its COMMIT may
+      // have been stored: its nonce makes the retry idempotent); the session stays usable.
+      if (isDatabaseUnavailable(error)) {
+        this.#host.log.warn({ err: error, frame: frame.type }, 'gateway command: the database is unavailable');
+        this.#error('database_unavailable', 'The database is unavailable; retry later.', frame.ref, undefined, UNAVAILABLE_RETRY_AFTER_S * 1000);
+        return;
+      }
+      // A failure of ours (a bug): the frame fails, the session stays usable.
       this.#host.log.error({ err: error, frame: frame.type }, 'gateway command failed');
       this.#error('internal_error', 'An unexpected error occurred.', frame.ref);
     }

@@ -74,6 +74,7 @@ export class Gateway implements ConnectionHost, EventDelivery {
   readonly chat: GatewayChat;
   readonly #events: GatewayDeps['events'];
   readonly #users: GatewayUsers;
+  readonly #audience: ChannelAudience;
   #unsubscribe: (() => void) | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #sweeps = 0;
@@ -85,6 +86,7 @@ export class Gateway implements ConnectionHost, EventDelivery {
     this.auth = deps.auth;
     this.chat = deps.chat;
     this.#users = deps.users;
+    this.#audience = deps.audience;
     this.rateLimiter = deps.rateLimiter;
     this.metrics = deps.metrics;
     this.log = deps.log;
@@ -242,9 +244,20 @@ export class Gateway implements ConnectionHost, EventDelivery {
     if (shown) this.#deliverPresence(shown, channelIds);
   }
 
-  /** Another instance's presence change, as this instance's sessions should see it (`channelIds`: the user's). */
-  announceRemotePresence(change: PresenceChange, channelIds: string[]): void {
-    this.#deliverPresence(change, channelIds);
+  /**
+   * Another instance's presence change, as this instance's sessions should see it (`channelIds`:
+   * the user's; null when not known here, e.g. a user of an instance that died before this one
+   * heard of them: then the user's channels are read from the database).
+   */
+  announceRemotePresence(change: PresenceChange, channelIds: string[] | null): void {
+    if (channelIds !== null || this.registry.subscriptionsOf(change.userId)?.loaded || this.registry.sessionCount === 0) {
+      this.#deliverPresence(change, channelIds);
+      return;
+    }
+    this.#audience
+      .readableChannels(change.userId)
+      .then((channels) => this.#deliverPresence(change, channels.map((channel) => channel.id)))
+      .catch((error: unknown) => this.log.warn({ err: error, userId: change.userId }, 'could not announce presence: channels unknown'));
   }
 
   #deliverPresence(change: PresenceChange, channelIds: string[] | null): void {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { NotFoundError, UniqueIntegrityConstraintViolationError } from 'slonik';
 import { RouteMethods } from '../domain/route-methods.ts';
+import { isDatabaseUnavailable } from '../db/database-errors.ts';
 import {
   bearerChallenge,
   problemBody,
@@ -10,6 +11,7 @@ import {
   type FieldLocation,
   type LocatedFieldError,
   type ProblemCode,
+  UNAVAILABLE_RETRY_AFTER_S,
 } from '../errors.ts';
 
 interface AjvIssue {
@@ -52,7 +54,19 @@ function sendProblem(
   const body = problemBody(code, detail, String(request.id), errors);
   // RFC 9110 §11.6.1: a 401 carries a challenge (RFC 6750 for bearer tokens).
   if (body.status === 401) reply.header('www-authenticate', bearerChallenge(tokenRejected));
+  // Every 503 (the database or the bus is away) says when to ask again (openapi.yaml ServiceUnavailable).
+  if (body.status === 503) reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
   return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/**
+ * The database could not be reached or the connection was lost (src/db/database-errors.ts): 503
+ * `database_unavailable` with Retry-After, so clients retry later rather than treat it as a bug.
+ * A write cut off at its COMMIT may have been applied (messages: retry with the same nonce).
+ */
+function databaseUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  request.log.warn({ err: error }, 'the database is unavailable');
+  return sendProblem(request, reply, 'database_unavailable', 'The database is unavailable; retry later.');
 }
 
 const problemOf = (error: unknown): ProblemError | undefined => (error instanceof ProblemError ? error : undefined);
@@ -83,6 +97,7 @@ export default fp(
         // A check that could not run (the database is away) is no verdict on the credentials: a
         // 401 would tell clients to drop a valid token. It fails like any other request then.
         const failure = error.errors.find((wrapped) => !(wrapped instanceof ProblemError));
+        if (failure !== undefined && isDatabaseUnavailable(failure)) return databaseUnavailable(request, reply, failure);
         if (failure !== undefined) {
           request.log.error({ err: failure }, 'authentication could not be checked');
           return sendProblem(request, reply, 'internal_error', 'An unexpected error occurred.');
@@ -99,6 +114,7 @@ export default fp(
       if (error instanceof UniqueIntegrityConstraintViolationError) {
         return sendProblem(request, reply, 'conflict', 'The request conflicts with an existing resource.');
       }
+      if (isDatabaseUnavailable(error)) return databaseUnavailable(request, reply, error);
       const status = error.statusCode ?? 500;
       const code = problemCodeForStatus(status);
       if (status < 500 && code) {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { register } from '../helpers/build.ts';
 import { createRoom, join } from '../helpers/chat.ts';
 import { connectReady } from '../helpers/gateway-client.ts';
-import { startInstances } from '../helpers/instances.ts';
+import { pollUntil, startInstances, type Instance } from '../helpers/instances.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 t.test('presence_updated reaches a watcher on another instance: online, dnd, offline', async (t) => {
@@ -39,4 +39,49 @@ t.test('presence_updated reaches a watcher on another instance: online, dnd, off
   await connectReady(t, a.baseUrl, mover.token, { name: 'mover@0' });
   await watching.expectNone(isMover, 'a second connection on another instance changes nothing others see');
   again.socket.close();
+});
+
+t.test('an instance killed with kill -9: every other instance announces its users offline, once, unless online elsewhere', async (t) => {
+  const redis = await startRedis(t);
+  // A short TTL setting instead of waiting: the dead instance's snapshot expires about 1.5 s after its last heartbeat.
+  const env = { EVENT_BUS: 'redis', REDIS_URL: redis.url, PRESENCE_GRACE_MS: '0', PRESENCE_HEARTBEAT_MS: '200', PRESENCE_TTL_MS: '1500' };
+  const { instances, start } = await startInstances(t, 2, env);
+  const [a, doomed] = instances as [(typeof instances)[0], (typeof instances)[0]];
+  const [owner, watcherA, watcherC, gone, both, early] = await Promise.all(Array.from({ length: 6 }, () => register(a.api)));
+  const room = await createRoom(a.api, owner!);
+  for (const user of [watcherA, watcherC, gone, both, early]) await join(a.api, room.id, user!);
+  const is = (user: { user: { id: string } }, status: string) => (frame: { type: string; user_id?: string; status?: string }) =>
+    frame.type === 'presence_updated' && frame.user_id === user.user.id && frame.status === status;
+
+  // `early` connects to the doomed instance before instance c starts: c never gets its change
+  // message, only its heartbeats (c must still announce it offline, finding its channels itself).
+  await connectReady(t, doomed.baseUrl, early!.token, { name: 'early@doomed' });
+  const c = await start(env);
+  const { client: watchingA } = await connectReady(t, a.baseUrl, watcherA!.token, { name: 'watcher@a' });
+  const { client: watchingC } = await connectReady(t, c.baseUrl, watcherC!.token, { name: 'watcher@c' });
+  // `gone` only on the doomed instance; `both` there and on c.
+  await connectReady(t, doomed.baseUrl, gone!.token, { name: 'gone@doomed' });
+  await connectReady(t, doomed.baseUrl, both!.token, { name: 'both@doomed' });
+  await connectReady(t, c.baseUrl, both!.token, { name: 'both@c' });
+  for (const watching of [watchingA, watchingC]) {
+    await watching.next(is(gone!, 'online'), 15_000);
+    await watching.next(is(both!, 'online'), 15_000);
+  }
+  const onlineOn = async (instance: Instance) =>
+    ((await instance.api('GET', '/api/v1/users/online?limit=100', { token: owner!.token })).body.items as Array<{ user: { id: string } }>).map((item) => item.user.id);
+  t.ok(await pollUntil(async () => (await onlineOn(c)).includes(early!.user.id), 15_000), 'c has heard the doomed instance\'s heartbeat');
+
+  doomed.server.child.kill('SIGKILL');
+  await doomed.server.exited;
+
+  for (const [name, watching] of [['a', watchingA], ['c', watchingC]] as const) {
+    const offline = await watching.next(is(gone!, 'offline'), 15_000);
+    t.ok(offline.type === 'presence_updated' && offline.last_seen_at, `${name}: gone offline, with last_seen_at`);
+    t.match(await watching.next(is(early!, 'offline'), 15_000), { user_id: early!.user.id, status: 'offline' }, `${name}: early offline too (its channels looked up where not known)`);
+    // The expiry was seen (the frames above); `both` is still online on c: nothing for them, and no second offline.
+    await watching.expectNone(is(both!, 'offline'), `${name}: a user still online on another instance stays online`);
+    await watching.expectNone(is(gone!, 'offline'), `${name}: gone is announced offline once`);
+  }
+  const online = await onlineOn(a);
+  t.ok(online.includes(both!.user.id) && !online.includes(gone!.user.id) && !online.includes(early!.user.id), 'GET /users/online agrees');
 });

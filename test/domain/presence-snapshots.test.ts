@@ -122,3 +122,56 @@ for (const example of changes) {
     t.equal(snapshots.visibleStatus(example.status[0], none, example.now), example.status[1]);
   });
 }
+
+// expire reports each snapshot older than the TTL once (the caller announces its users offline),
+// with when it arrived; live() alone no longer drops them (a read must not swallow an expiry).
+const expiries: Array<{
+  name: string;
+  remote: Array<{ instance: string; snapshot: PresenceSnapshot; at: number }>;
+  readFirstAt?: number;
+  expireAt: number[];
+  expired: Array<Array<{ instanceId: string; at: number }>>;
+}> = [
+  { name: 'expire: nothing is old enough', remote: [{ instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 }], expireAt: [999], expired: [[]] },
+  {
+    name: 'expire: the silent instance only, once',
+    remote: [
+      { instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 },
+      { instance: 'c', snapshot: snap(['2'], { '2': 'idle' }), at: 500 },
+    ],
+    expireAt: [1000, 1200],
+    expired: [[{ instanceId: 'b', at: 0 }], []],
+  },
+  {
+    name: 'expire: a read after the TTL leaves it to be reported',
+    remote: [{ instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 }],
+    readFirstAt: 1500,
+    expireAt: [1500],
+    expired: [[{ instanceId: 'b', at: 0 }]],
+  },
+  {
+    name: 'expire: a newer heartbeat keeps the instance alive',
+    remote: [
+      { instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 0 },
+      { instance: 'b', snapshot: snap(['1'], { '1': 'online' }), at: 800 },
+    ],
+    expireAt: [1000],
+    expired: [[]],
+  },
+];
+
+for (const example of expiries) {
+  t.test(example.name, async (t) => {
+    const snapshots = new PresenceSnapshots(1000);
+    for (const entry of example.remote) snapshots.put(entry.instance, entry.snapshot, entry.at);
+    if (example.readFirstAt !== undefined) t.equal(snapshots.connectedCount(none, example.readFirstAt), 0, 'an expired snapshot does not count');
+    const reported = example.expireAt.map((now) => snapshots.expire(now).map(({ instanceId, at }) => ({ instanceId, at })));
+    t.same(reported, example.expired);
+  });
+}
+
+t.test('put returns the snapshot it replaces', async (t) => {
+  const snapshots = new PresenceSnapshots(1000);
+  t.equal(snapshots.put('b', snap(['1'], { '1': 'online' }), 0), undefined, 'an instance not known');
+  t.same(snapshots.put('b', none, 10), snap(['1'], { '1': 'online' }));
+});

@@ -117,7 +117,7 @@ export type ErrorFrame = {
   code: ErrorCode;
   /** Human-readable explanation. */
   message: string;
-  /** For `rate_limited`, milliseconds until the budget's window resets and the frame may be retried. */
+  /** For `rate_limited`, milliseconds until the budget's window resets and the frame may be retried; for `database_unavailable` (the database cannot be reached, e.g. while it restarts; nothing was done), how long to wait before retrying the frame. */
   retry_after_ms?: number;
   /** Each bad field (for `validation_failed`). */
   errors?: Array<{
@@ -428,7 +428,7 @@ export type DisplayName = string;
 export type Email = string;
 
 /** Stable machine code of an `error` frame (the same vocabulary as the REST problem `code`). */
-export type ErrorCode = "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "internal_error";
+export type ErrorCode = "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "database_unavailable" | "internal_error";
 
 /** Chosen by the client on any frame; echoed in the server's reply to that frame. */
 export type FrameRef = string;
