@@ -36,7 +36,10 @@ export function findGuild(db: CommonQueryMethods, guildId: string): Promise<Guil
   return db.maybeOne(sql.type(guildRowSchema)`SELECT ${guildColumns} FROM guilds g WHERE g.id = ${guildId}`);
 }
 
-/** Locks the guild row: `share` for joins (blocks bans and kicks meanwhile), `update` for removals. */
+/**
+ * Locks the guild row: `share` for joins (blocks bans and kicks meanwhile), `update` for removals
+ * and role changes. Always the first lock of its transaction (LOCK ORDER in channels-repository).
+ */
 export async function lockGuild(db: CommonQueryMethods, guildId: string, mode: 'share' | 'update'): Promise<boolean> {
   const lock = mode === 'update' ? sql.fragment`FOR UPDATE` : sql.fragment`FOR KEY SHARE`;
   const row = await db.maybeOne(sql.type(idSchema)`SELECT id FROM guilds WHERE id = ${guildId} ${lock}`);
@@ -161,6 +164,11 @@ export async function deleteMember(db: CommonQueryMethods, guildId: string, user
   const row = await db.maybeOne(sql.type(z.object({ user_id: z.string() }))`
     DELETE FROM guild_members WHERE guild_id = ${guildId} AND user_id = ${userId} RETURNING user_id`);
   return row !== null;
+}
+
+export async function isMember(db: CommonQueryMethods, guildId: string, userId: string): Promise<boolean> {
+  return db.exists(sql.type(z.object({ one: z.number() }))`
+    SELECT 1 AS one FROM guild_members WHERE guild_id = ${guildId} AND user_id = ${userId}`);
 }
 
 export async function memberIds(db: CommonQueryMethods, guildId: string): Promise<string[]> {
