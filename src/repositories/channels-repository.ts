@@ -14,11 +14,15 @@ import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedd
  *      overwrites, roles (an overwrite's foreign key takes KEY SHARE on its role; deleting a role
  *      deletes overwrites), users (a message's author, KEY SHARE).
  *
- * A transaction may skip a level, never go back up. Channel-level transactions (sends, edits,
- * deletions, room membership, channel updates and deletion) never lock a guild row: their updates
- * of `channels` leave the guild_id key alone, so its foreign key takes no lock on `guilds`.
- * Guild-level transactions (kick, ban, leave, join, role changes, guild deletion) take the guild row
- * first. Rows that no channel-level transaction ever locks (guild_members, guild_member_roles,
+ * A transaction may skip a level, never go back up. Guild-level transactions (kick, ban, leave,
+ * join, role changes, guild deletion) take the guild row first. Channel-level transactions (sends,
+ * edits, deletions, room membership, channel updates and deletion) take no guild lock of their own,
+ * but PostgreSQL's foreign-key check on channels.guild_id takes KEY SHARE on the guild row when a
+ * transaction updates a guild channel's row a second time (an edit of the channel, then its event
+ * slot; a deletion that moves last_message_id, then its slot): that is channel, then guild. So
+ * guild-level transactions lock the guild row in modes that do not conflict with KEY SHARE
+ * (guilds-repository lockGuild: NO KEY UPDATE, SHARE), and the only FOR UPDATE of a guild row, its
+ * deletion, comes after that guild's channel rows are locked (lockGuildChannels). Rows that no channel-level transaction ever locks (guild_members, guild_member_roles,
  * guild_bans, guild_invites) may be taken by a guild-level transaction between 1 and 2: it lets a
  * join or a role assignment find out whether it changed anything before taking slots. Two guild-level
  * transactions of one guild meet at the guild row first. So no cycle of waits can form

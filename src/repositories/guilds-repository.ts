@@ -37,11 +37,16 @@ export function findGuild(db: CommonQueryMethods, guildId: string): Promise<Guil
 }
 
 /**
- * Locks the guild row: `share` for joins (blocks bans and kicks meanwhile), `update` for removals
- * and role changes. Always the first lock of its transaction (LOCK ORDER in channels-repository).
+ * Locks the guild row: `share` for joins (FOR SHARE: joins run together, but not beside a ban or
+ * kick), `update` for removals, role changes and new channels or roles (FOR NO KEY UPDATE: one at a
+ * time, and a ban committed before a join's lock is seen by it). Neither conflicts with the KEY
+ * SHARE lock of a foreign-key check on channels.guild_id (PostgreSQL runs one when a transaction
+ * updates a channel row it already updated, say a channel change then its event slot): a
+ * channel-level transaction never waits for the guild row while holding a channel row, which would
+ * invert the LOCK ORDER of channels-repository. Always the first lock of its transaction.
  */
 export async function lockGuild(db: CommonQueryMethods, guildId: string, mode: 'share' | 'update'): Promise<boolean> {
-  const lock = mode === 'update' ? sql.fragment`FOR UPDATE` : sql.fragment`FOR KEY SHARE`;
+  const lock = mode === 'update' ? sql.fragment`FOR NO KEY UPDATE` : sql.fragment`FOR SHARE`;
   const row = await db.maybeOne(sql.type(idSchema)`SELECT id FROM guilds WHERE id = ${guildId} ${lock}`);
   return row !== null;
 }

@@ -513,7 +513,7 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
 
     async addGuildMemberRole(auth: AuthContext, guildId: string, userId: string, roleId: string): Promise<void> {
       const { role } = await memberRoleChange(auth, guildId, userId, roleId, 'assigned');
-      const slots = await memberRoleTransaction(guildId, (tx) => guilds.addMemberRole(tx, guildId, userId, role.id));
+      const slots = await memberRoleTransaction(guildId, userId, (tx) => guilds.addMemberRole(tx, guildId, userId, role.id));
       if (slots) {
         events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'assigned', user_id: userId, ...seqsOf(slots) });
       }
@@ -521,7 +521,7 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
 
     async removeGuildMemberRole(auth: AuthContext, guildId: string, userId: string, roleId: string): Promise<void> {
       const { role } = await memberRoleChange(auth, guildId, userId, roleId, 'removed');
-      const slots = await memberRoleTransaction(guildId, (tx) => guilds.removeMemberRole(tx, guildId, userId, role.id));
+      const slots = await memberRoleTransaction(guildId, userId, (tx) => guilds.removeMemberRole(tx, guildId, userId, role.id));
       if (!slots) throw notFound('member role');
       events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'removed', user_id: userId, ...seqsOf(slots) });
     },
@@ -536,10 +536,13 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
    */
   async function memberRoleTransaction(
     guildId: string,
+    userId: string,
     change: (tx: DatabaseTransactionConnection) => Promise<boolean>,
   ): Promise<readonly GuildEventSlot[] | null> {
     return db.transaction(async (tx) => {
       if (!(await guilds.lockGuild(tx, guildId, 'update'))) return null;
+      // Kicked between the checks and this lock (a member-role row would fail its foreign key).
+      if (!(await guilds.isMember(tx, guildId, userId))) throw notFound('member');
       if (!(await change(tx))) return null;
       return takeGuildEventSlots(tx, guildId);
     });
