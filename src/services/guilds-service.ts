@@ -387,7 +387,7 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       const outcome = await db.transaction(async (tx) => {
         const invite = await guilds.findUsableInvite(tx, code);
         if (!invite) throw notFound('invite');
-        // Bans and kicks lock the guild row FOR UPDATE: a ban committed before this point is seen below.
+        // Bans and kicks lock the guild row (NO KEY UPDATE, which SHARE waits for): a ban committed before this point is seen below.
         if (!(await guilds.lockGuild(tx, invite.guild_id, 'share'))) throw notFound('invite');
         if (await guilds.isBanned(tx, invite.guild_id, auth.userId)) throw forbidden('You are banned from this guild.');
         if (!(await guilds.insertMember(tx, invite.guild_id, auth.userId))) {
