@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import type { Config } from '../config.ts';
 import type { DomainEvent } from '../events/domain-events.ts';
 import { InProcessEventBus, type EventBus } from '../events/event-bus.ts';
+import { chainFloor } from '../repositories/channels-repository.ts';
 import { historySlice, toApiMessage } from '../repositories/messages-repository.ts';
 import { PostgresTransport } from './postgres-transport.ts';
 import { RedisTransport } from './redis-transport.ts';
@@ -64,7 +65,13 @@ export async function createEventBus(
   } else {
     transport = new PostgresTransport(deps.databaseUrl, deps.db);
   }
-  const shared = new SharedEventBus({ transport, fillGap: historyGapFiller(deps.db), holdMs: config.BUS_GAP_HOLD_MS, onError });
+  const shared = new SharedEventBus({
+    transport,
+    fillGap: historyGapFiller(deps.db),
+    readFloor: () => chainFloor(deps.db),
+    holdMs: config.BUS_GAP_HOLD_MS,
+    onError,
+  });
   try {
     await shared.start();
   } catch (error) {

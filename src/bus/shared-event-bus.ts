@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ChannelSequencer, type Sequenced } from '../domain/channel-sequencer.ts';
-import type { DomainEvent } from '../events/domain-events.ts';
+import { ChannelSequencer, type Place, type Sequenced } from '../domain/channel-sequencer.ts';
+import type { DomainEvent, EventSeq } from '../events/domain-events.ts';
 import type { EventBus, EventListener } from '../events/event-bus.ts';
 import type { PresenceSnapshot, VisibleStatus } from '../domain/presence-snapshots.ts';
 import type { BusTransport } from './bus-transport.ts';
@@ -11,6 +11,11 @@ export type GapFiller = (channelId: string, afterId: string | null, beforeId: st
 export interface SharedEventBusOptions {
   transport: BusTransport;
   fillGap: GapFiller;
+  /**
+   * An id at or below which no id allocated from now on can be (channels-repository chainFloor):
+   * read before listening, it is where a channel's chain seen for the first time may start.
+   */
+  readFloor: () => Promise<string>;
   /** How long a message waits for its predecessor before the gap is read from the database. */
   holdMs: number;
   onError: (error: unknown, context: string) => void;
@@ -38,20 +43,34 @@ function channelOf(event: DomainEvent): string | undefined {
   return 'channel_id' in event ? event.channel_id : event.type === 'channel.updated' ? event.channel.id : undefined;
 }
 
+const slotOf = (seq: EventSeq): Sequenced => ({ id: BigInt(seq.id), prev: seq.prev_id === null ? null : BigInt(seq.prev_id), event: true });
+
 /**
  * An event's place in its channel's chain: a message's own id after its predecessor, or the slot an
- * edit, deletion or membership change took in its transaction (channels-repository takeEventSlot),
- * so a member.left committed before a message is delivered before it on every instance.
+ * edit, deletion, membership or channel change took in its transaction (channels-repository
+ * takeEventSlot), so a member.left committed before a message is delivered before it on every
+ * instance.
  */
 function sequenceOf(event: DomainEvent): Sequenced | undefined {
   if (event.type === 'message.created') {
     if (event.prev_id === undefined) return undefined;
     return { id: BigInt(event.message.id), prev: event.prev_id === null ? null : BigInt(event.prev_id) };
   }
-  if ('seq' in event && event.seq !== undefined) {
-    return { id: BigInt(event.seq.id), prev: event.seq.prev_id === null ? null : BigInt(event.seq.prev_id) };
-  }
+  if ('seq' in event && event.seq !== undefined) return slotOf(event.seq);
   return undefined;
+}
+
+/**
+ * Where an event sits in the channels' order: one place for a channel event; one per text channel
+ * of the guild for a guild-wide change that took slots (takeGuildEventSlots); undefined when it is
+ * in no channel's order (delivered as it comes).
+ */
+function placesOf(event: DomainEvent): Place[] | undefined {
+  if ('seqs' in event && event.seqs !== undefined) {
+    return Object.entries(event.seqs).map(([channelId, seq]) => ({ channelId, seq: slotOf(seq) }));
+  }
+  const channelId = channelOf(event);
+  return channelId === undefined ? undefined : [{ channelId, seq: sequenceOf(event) }];
 }
 
 /**
@@ -62,7 +81,11 @@ function sequenceOf(event: DomainEvent): Sequenced | undefined {
  * - Per channel, everything passes a ChannelSequencer, local and remote alike: message.created
  *   events carry their predecessor's id, so a message published by another instance before the
  *   message committed ahead of it waits for it (or, after `holdMs`, for a database read of the
- *   gap). Order equals history order, and nothing is delivered twice.
+ *   gap). Order equals history order, and nothing is delivered twice. A guild-wide change (kick,
+ *   role change) carries a slot in every channel of its guild and goes out when all of those
+ *   chains have reached it (src/domain/channel-sequencer.ts).
+ * - A channel's chain seen for the first time starts at the floor read before listening (or
+ *   listening again), so an earlier event still in flight is waited for, not dropped.
  * - When the carrier is lost, events may have been missed without a trace: once it is back the
  *   bus calls its resync listeners (the gateway invalidates its sessions: clients recover through
  *   history `after`). A failed publish does the same on this instance.
@@ -75,6 +98,8 @@ export class SharedEventBus implements EventBus {
   readonly #presenceListeners = new Set<(instanceId: string, snapshot: PresenceSnapshot) => void>();
   readonly #presenceChangeListeners = new Set<(instanceId: string, change: PresenceChangeMessage) => void>();
   #sequencer = new ChannelSequencer<DomainEvent>();
+  /** While the floor is read again after a reconnect, events wait here (in order). */
+  #pending: DomainEvent[] | null = null;
   readonly #filling = new Set<string>();
   readonly #now: () => number;
   #up = false;
@@ -98,14 +123,16 @@ export class SharedEventBus implements EventBus {
   }
 
   async start(): Promise<void> {
+    // Read before subscribing: everything allocated after it is delivered here, in order.
+    this.#sequencer = new ChannelSequencer<DomainEvent>({ floor: BigInt(await this.#options.readFloor()) });
     await this.#options.transport.start(
       (payload) => this.#receive(payload),
       (state) => {
         this.#up = state === 'up';
         if (state === 'up') {
           // Sessions start over from history: chains start afresh too (no fill of the outage's
-          // messages into sessions that read them from history).
-          this.#sequencer = new ChannelSequencer<DomainEvent>();
+          // messages into sessions that read them from history), from a floor read now.
+          this.#restartChains();
           this.#resync(`${this.name} bus reconnected`);
         }
       },
@@ -191,13 +218,40 @@ export class SharedEventBus implements EventBus {
   }
 
   #accept(event: DomainEvent): void {
-    const channelId = channelOf(event);
-    if (channelId === undefined) {
+    if (this.#pending) {
+      this.#pending.push(event);
+      return;
+    }
+    const places = placesOf(event);
+    if (places === undefined) {
       this.#emit(event);
       return;
     }
-    for (const ready of this.#sequencer.accept(channelId, event, sequenceOf(event), this.#now())) this.#emit(ready);
-    if (event.type === 'channel.deleted') this.#sequencer.forget(channelId);
+    for (const ready of this.#sequencer.acceptAt(places, event, this.#now())) this.#emit(ready);
+    if (event.type === 'channel.deleted') for (const ready of this.#sequencer.forget(event.channel_id, this.#now())) this.#emit(ready);
+  }
+
+  /**
+   * New chains from a floor read now. The events that arrive meanwhile (the read is one query)
+   * wait, then go through the new chains in order. If the read fails, chains start at their first
+   * event's predecessor (the sessions were told to resync anyway).
+   */
+  #restartChains(): void {
+    const pending: DomainEvent[] = [];
+    this.#pending = pending;
+    const restart = (floor: bigint | null) => {
+      if (this.#pending !== pending) return;
+      this.#sequencer = new ChannelSequencer<DomainEvent>({ floor });
+      this.#pending = null;
+      for (const event of pending) this.#accept(event);
+    };
+    this.#options.readFloor().then(
+      (floor) => restart(BigInt(floor)),
+      (error: unknown) => {
+        this.#options.onError(error, 'bus chain floor read failed; chains start at their first event');
+        restart(null);
+      },
+    );
   }
 
   #emit(event: DomainEvent): void {
@@ -222,13 +276,16 @@ export class SharedEventBus implements EventBus {
 
   /** Channels whose head waited `holdMs`: read the missing messages from the database. */
   #fillGaps(): void {
-    for (const gap of this.#sequencer.gaps(this.#now() - this.#options.holdMs)) {
+    const sequencer = this.#sequencer;
+    for (const gap of sequencer.gaps(this.#now() - this.#options.holdMs)) {
       if (this.#filling.has(gap.channelId)) continue;
       this.#filling.add(gap.channelId);
       this.#options
         .fillGap(gap.channelId, gap.afterId === null ? null : String(gap.afterId), String(gap.beforeId))
         .then(
           (events) => {
+            // Chains restarted meanwhile (reconnect): this read belongs to the old ones.
+            if (this.#sequencer !== sequencer) return;
             const items = events.flatMap((event) => (event.type === 'message.created' ? [{ item: event, id: BigInt(event.message.id) }] : []));
             for (const ready of this.#sequencer.filled(gap.channelId, items, gap.beforeId, this.#now())) this.#emit(ready);
           },

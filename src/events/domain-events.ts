@@ -29,7 +29,8 @@ export interface DomainEventMap {
   'member.left': { channel_id: string; user_id: string; seq?: EventSeq };
   /** A room or DM was created; `member_ids` are its first members (absent for guild channels). */
   'channel.created': { channel: ApiChannel; member_ids?: string[] };
-  'channel.updated': { channel: ApiChannel };
+  /** `seq`: its slot in the channel's chain (overwrites and visibility change who reads the channel). */
+  'channel.updated': { channel: ApiChannel; seq?: EventSeq };
   /** `member_ids`: everyone who could see the channel and lost it. */
   'channel.deleted': { channel_id: string; guild_id: string | null; member_ids: string[] };
   'typing.started': { channel_id: string; user_id: string; at: string };
@@ -42,16 +43,28 @@ export interface DomainEventMap {
   'guild.updated': { guild: components['schemas']['Guild'] };
   /** The guild, its channels, roles, bans and invites are gone; `member_ids` were its members. */
   'guild.deleted': { guild_id: string; member_ids: string[]; channel_ids: string[] };
+  //
+  // `seqs` (guild-wide changes of who reads which channel): the event's slot in the chain of every
+  // text channel of the guild, by channel id (channels-repository takeGuildEventSlots). A shared bus
+  // delivers the event once every one of those chains has reached it, and holds each channel's
+  // later events behind it, so a kick applies on every instance before the next message.
   /** A user joined a guild by invite; `channel_ids` are all the guild's text channels (visibility still applies). */
-  'guild.member_joined': { guild_id: string; user: EmbeddedUser; channel_ids: string[] };
+  'guild.member_joined': { guild_id: string; user: EmbeddedUser; channel_ids: string[]; seqs?: GuildEventSeqs };
   /** A member left, was kicked or banned: they lose every channel of the guild (`channel_ids`) at once. */
-  'guild.member_left': { guild_id: string; user_id: string; reason: 'left' | 'kicked' | 'banned'; channel_ids: string[] };
+  'guild.member_left': {
+    guild_id: string;
+    user_id: string;
+    reason: 'left' | 'kicked' | 'banned';
+    channel_ids: string[];
+    seqs?: GuildEventSeqs;
+  };
   /** Roles changed, so channel visibility may change: for `user_id` only, or for every member when null. */
   'guild.roles_changed': {
     guild_id: string;
     role_id: string;
     action: 'created' | 'updated' | 'deleted' | 'assigned' | 'removed';
     user_id: string | null;
+    seqs?: GuildEventSeqs;
   };
 }
 
@@ -65,10 +78,21 @@ export interface EventSeq {
   prev_id: string | null;
 }
 
+/** A guild-wide event's slot in each text channel of its guild, by channel id. */
+export type GuildEventSeqs = Record<string, EventSeq>;
+
 export type DomainEventType = keyof DomainEventMap;
 export type DomainEvent = { [K in DomainEventType]: { type: K } & DomainEventMap[K] }[DomainEventType];
 
 /** The `seq` part of an event from the slot its transaction took (none: the channel was gone). */
 export function seqOf(slot: EventSeq | null): { seq?: EventSeq } {
   return slot ? { seq: { id: slot.id, prev_id: slot.prev_id } } : {};
+}
+
+/** The `seqs` part of a guild-wide event from the slots its transaction took (takeGuildEventSlots). */
+export function seqsOf(slots: readonly (EventSeq & { channel_id: string })[] | null): { seqs?: GuildEventSeqs } {
+  if (!slots) return {};
+  const seqs: GuildEventSeqs = {};
+  for (const slot of slots) seqs[slot.channel_id] = { id: slot.id, prev_id: slot.prev_id };
+  return { seqs };
 }

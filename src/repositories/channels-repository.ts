@@ -4,6 +4,31 @@ import type { components } from '../../generated/openapi-types.ts';
 import { pageFetchSize } from '../domain/cursor.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
+/*
+ * LOCK ORDER — every transaction that locks more than one of these takes them in this order:
+ *
+ *   1. the guild row (guilds-repository lockGuild), if it takes it at all;
+ *   2. channel rows, in ascending id order (lockChannel, lockChannelsForSend, takeEventSlot,
+ *      takeGuildEventSlots, lockGuildChannels);
+ *   3. anything else a channel-level transaction may lock: messages, channel_members, permission
+ *      overwrites, roles (an overwrite's foreign key takes KEY SHARE on its role; deleting a role
+ *      deletes overwrites), users (a message's author, KEY SHARE).
+ *
+ * A transaction may skip a level, never go back up. Guild-level transactions (kick, ban, leave,
+ * join, role changes, guild deletion) take the guild row first. Channel-level transactions (sends,
+ * edits, deletions, room membership, channel updates and deletion) take no guild lock of their own,
+ * but PostgreSQL's foreign-key check on channels.guild_id takes KEY SHARE on the guild row when a
+ * transaction updates a guild channel's row a second time (an edit of the channel, then its event
+ * slot; a deletion that moves last_message_id, then its slot): that is channel, then guild. So
+ * guild-level transactions lock the guild row in modes that do not conflict with KEY SHARE
+ * (guilds-repository lockGuild: NO KEY UPDATE, SHARE), and the only FOR UPDATE of a guild row, its
+ * deletion, comes after that guild's channel rows are locked (lockGuildChannels). Rows that no channel-level transaction ever locks (guild_members, guild_member_roles,
+ * guild_bans, guild_invites) may be taken by a guild-level transaction between 1 and 2: it lets a
+ * join or a role assignment find out whether it changed anything before taking slots. Two guild-level
+ * transactions of one guild meet at the guild row first. So no cycle of waits can form
+ * (test/services/lock-order.test.ts runs sends, kicks, bans, joins and role changes at once).
+ */
+
 export type ApiChannel = components['schemas']['Channel'];
 export type ApiChannelMember = components['schemas']['ChannelMember'];
 export type ChannelType = components['schemas']['ChannelType'];
@@ -66,6 +91,40 @@ export function takeEventSlot(db: CommonQueryMethods, channelId: string): Promis
     UPDATE channels c SET last_allocated_id = GREATEST(next_id(), COALESCE(old.last_allocated_id, 0) + 1)
     FROM old WHERE c.id = ${channelId}
     RETURNING c.last_allocated_id::text AS id, old.last_allocated_id::text AS prev_id`);
+}
+
+const guildSlotSchema = eventSlotSchema.extend({ channel_id: z.string() });
+export type GuildEventSlot = z.infer<typeof guildSlotSchema>;
+
+/**
+ * A guild-wide event's place in the chain of every text channel of the guild (a kick, a role
+ * change: each may change who reads any of them), like takeEventSlot for each: the channel rows
+ * are locked in id order (LOCK ORDER above) and each gets a fresh last_allocated_id. The caller
+ * holds the guild row lock, so the set of channels cannot change before commit. Ordered by channel.
+ */
+export function takeGuildEventSlots(db: CommonQueryMethods, guildId: string): Promise<readonly GuildEventSlot[]> {
+  return db.any(sql.type(guildSlotSchema)`
+    WITH old AS MATERIALIZED (
+      SELECT id, last_allocated_id FROM channels WHERE guild_id = ${guildId} ORDER BY id FOR NO KEY UPDATE
+    )
+    UPDATE channels c SET last_allocated_id = GREATEST(next_id(), COALESCE(old.last_allocated_id, 0) + 1)
+    FROM old WHERE c.id = old.id
+    RETURNING c.id::text AS channel_id, c.last_allocated_id::text AS id, old.last_allocated_id::text AS prev_id`);
+}
+
+/** Locks every channel row of a guild in id order (LOCK ORDER), before a change that deletes them. */
+export async function lockGuildChannels(db: CommonQueryMethods, guildId: string): Promise<void> {
+  await db.any(sql.type(z.object({ id: z.string() }))`
+    SELECT id FROM channels WHERE guild_id = ${guildId} ORDER BY id FOR NO KEY UPDATE`);
+}
+
+/**
+ * An id at or below which no id allocated from now on can be (next_id() is the time in ms above
+ * bit 22, and a chain id is never below next_id() at its allocation): the shared bus reads it before
+ * it listens, and a channel's chain seen for the first time starts there (src/domain/channel-sequencer.ts).
+ */
+export function chainFloor(db: CommonQueryMethods): Promise<string> {
+  return db.oneFirst(sql.type(z.object({ id: z.string() }))`SELECT (((next_id() >> 22) << 22) - 1)::text AS id`);
 }
 
 const sendTargetSchema = z.object({

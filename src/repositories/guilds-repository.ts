@@ -36,9 +36,17 @@ export function findGuild(db: CommonQueryMethods, guildId: string): Promise<Guil
   return db.maybeOne(sql.type(guildRowSchema)`SELECT ${guildColumns} FROM guilds g WHERE g.id = ${guildId}`);
 }
 
-/** Locks the guild row: `share` for joins (blocks bans and kicks meanwhile), `update` for removals. */
+/**
+ * Locks the guild row: `share` for joins (FOR SHARE: joins run together, but not beside a ban or
+ * kick), `update` for removals, role changes and new channels or roles (FOR NO KEY UPDATE: one at a
+ * time, and a ban committed before a join's lock is seen by it). Neither conflicts with the KEY
+ * SHARE lock of a foreign-key check on channels.guild_id (PostgreSQL runs one when a transaction
+ * updates a channel row it already updated, say a channel change then its event slot): a
+ * channel-level transaction never waits for the guild row while holding a channel row, which would
+ * invert the LOCK ORDER of channels-repository. Always the first lock of its transaction.
+ */
 export async function lockGuild(db: CommonQueryMethods, guildId: string, mode: 'share' | 'update'): Promise<boolean> {
-  const lock = mode === 'update' ? sql.fragment`FOR UPDATE` : sql.fragment`FOR KEY SHARE`;
+  const lock = mode === 'update' ? sql.fragment`FOR NO KEY UPDATE` : sql.fragment`FOR SHARE`;
   const row = await db.maybeOne(sql.type(idSchema)`SELECT id FROM guilds WHERE id = ${guildId} ${lock}`);
   return row !== null;
 }
@@ -161,6 +169,11 @@ export async function deleteMember(db: CommonQueryMethods, guildId: string, user
   const row = await db.maybeOne(sql.type(z.object({ user_id: z.string() }))`
     DELETE FROM guild_members WHERE guild_id = ${guildId} AND user_id = ${userId} RETURNING user_id`);
   return row !== null;
+}
+
+export async function isMember(db: CommonQueryMethods, guildId: string, userId: string): Promise<boolean> {
+  return db.exists(sql.type(z.object({ one: z.number() }))`
+    SELECT 1 AS one FROM guild_members WHERE guild_id = ${guildId} AND user_id = ${userId}`);
 }
 
 export async function memberIds(db: CommonQueryMethods, guildId: string): Promise<string[]> {

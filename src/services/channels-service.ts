@@ -247,7 +247,7 @@ export function createChannelsService(deps: {
       const name = input.name === undefined ? undefined : normalizeName(input.name);
       const description = normalizeDescription(input.description);
       return mutate(channelId, async () => {
-        await db.transaction(async (tx) => {
+        const slot = await db.transaction(async (tx) => {
           const access = await resolveChannelAccess(tx, viewerOf(auth), channelId, { lock: true });
           const { channel } = access;
           if (input.permission_overwrites !== undefined && channel.type !== 'guild_text') {
@@ -265,9 +265,11 @@ export function createChannelsService(deps: {
             ...(name !== undefined ? { name } : {}),
             ...(description !== undefined ? { description } : {}),
           });
+          // Its place in the channel's order: new overwrites apply before the next message.
+          return channels.takeEventSlot(tx, channelId);
         });
         const channel = await requireView(channelId);
-        return { result: channel, events: [{ type: 'channel.updated', channel }] };
+        return { result: channel, events: [{ type: 'channel.updated', channel, ...seqOf(slot) }] };
       });
     },
 
@@ -351,10 +353,15 @@ export function createChannelsService(deps: {
             await channels.updateChannelRow(tx, channelId, { owner_id: heir });
             ownerChanged = true;
           }
-          return { ownerChanged, slot: await channels.takeEventSlot(tx, channelId) };
+          const slot = await channels.takeEventSlot(tx, channelId);
+          // The new owner's channel.updated follows the removal in the chain.
+          const ownerSlot = ownerChanged ? await channels.takeEventSlot(tx, channelId) : null;
+          return { ownerChanged, slot, ownerSlot };
         });
         const published: DomainEvent[] = [{ type: 'member.left', channel_id: channelId, user_id: userId, ...seqOf(outcome.slot) }];
-        if (outcome.ownerChanged) published.push({ type: 'channel.updated', channel: await requireView(channelId) });
+        if (outcome.ownerChanged) {
+          published.push({ type: 'channel.updated', channel: await requireView(channelId), ...seqOf(outcome.ownerSlot) });
+        }
         return { result: undefined, events: published };
       });
     },

@@ -4,6 +4,7 @@ import {
   UniqueIntegrityConstraintViolationError,
   type CommonQueryMethods,
   type DatabasePool,
+  type DatabaseTransactionConnection,
 } from 'slonik';
 import type { components } from '../../generated/openapi-types.ts';
 import { cursorPage } from '../domain/cursor.ts';
@@ -21,8 +22,9 @@ import {
   VIEW_CHANNEL,
 } from '../domain/permissions.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { seqsOf } from '../events/domain-events.ts';
 import type { EventBus } from '../events/event-bus.ts';
-import { channelViews } from '../repositories/channels-repository.ts';
+import { channelViews, lockGuildChannels, takeGuildEventSlots, type GuildEventSlot } from '../repositories/channels-repository.ts';
 import * as guilds from '../repositories/guilds-repository.ts';
 import { toApiUser } from '../repositories/users-repository.ts';
 import { viewerOf, type AuthContext } from './auth-service.ts';
@@ -137,15 +139,25 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
     ban?: { reason: string | null; bannedBy: string },
   ): Promise<{ removed: boolean; channelIds: string[] }> {
     const outcome = await db.transaction(async (tx) => {
+      // The guild row, then (only when someone is removed) a slot in every channel's chain: the
+      // removal's place in each channel's order, before any message committed after it.
       if (!(await guilds.lockGuild(tx, guildId, 'update'))) throw notFound('guild');
+      const slots = (await guilds.isMember(tx, guildId, userId)) ? await takeGuildEventSlots(tx, guildId) : null;
       if (ban) await guilds.upsertBan(tx, { guildId, userId, reason: ban.reason, bannedBy: ban.bannedBy });
-      const removed = await guilds.deleteMember(tx, guildId, userId);
-      return { removed, channelIds: removed ? await guilds.guildChannelIds(tx, guildId) : [] };
+      const removed = slots !== null && (await guilds.deleteMember(tx, guildId, userId));
+      return { removed, channelIds: slots?.map((slot) => slot.channel_id) ?? [], slots };
     });
     if (outcome.removed) {
-      events.publish({ type: 'guild.member_left', guild_id: guildId, user_id: userId, reason, channel_ids: outcome.channelIds });
+      events.publish({
+        type: 'guild.member_left',
+        guild_id: guildId,
+        user_id: userId,
+        reason,
+        channel_ids: outcome.channelIds,
+        ...seqsOf(outcome.slots),
+      });
     }
-    return outcome;
+    return { removed: outcome.removed, channelIds: outcome.channelIds };
   }
 
   return {
@@ -205,6 +217,9 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       if (!member.isOwner) throw forbidden('Only the owner may delete the guild.');
       const deleted = await db.transaction(async (tx) => {
         if (!(await guilds.lockGuild(tx, guildId, 'update'))) return null;
+        // The cascade deletes the channels in no particular order: lock them in id order first, as
+        // sends do (LOCK ORDER in channels-repository), or a send batch could deadlock with it.
+        await lockGuildChannels(tx, guildId);
         const memberIds = await guilds.memberIds(tx, guildId);
         const channelIds = await guilds.guildChannelIds(tx, guildId);
         await guilds.deleteGuildRow(tx, guildId);
@@ -372,15 +387,17 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       const outcome = await db.transaction(async (tx) => {
         const invite = await guilds.findUsableInvite(tx, code);
         if (!invite) throw notFound('invite');
-        // Bans and kicks lock the guild row FOR UPDATE: a ban committed before this point is seen below.
+        // Bans and kicks lock the guild row (NO KEY UPDATE, which SHARE waits for): a ban committed before this point is seen below.
         if (!(await guilds.lockGuild(tx, invite.guild_id, 'share'))) throw notFound('invite');
         if (await guilds.isBanned(tx, invite.guild_id, auth.userId)) throw forbidden('You are banned from this guild.');
         if (!(await guilds.insertMember(tx, invite.guild_id, auth.userId))) {
-          return { guildId: invite.guild_id, joined: false, channelIds: [] };
+          return { guildId: invite.guild_id, joined: false, channelIds: [], slots: null };
         }
         // Counted atomically: two joins racing for the last use cannot both succeed.
         if (!(await guilds.consumeInvite(tx, code))) throw notFound('invite');
-        return { guildId: invite.guild_id, joined: true, channelIds: await guilds.guildChannelIds(tx, invite.guild_id) };
+        // The join's place in every channel's chain: a message committed after it reaches the new member.
+        const slots = await takeGuildEventSlots(tx, invite.guild_id);
+        return { guildId: invite.guild_id, joined: true, channelIds: slots.map((slot) => slot.channel_id), slots };
       });
       const guild = await requireGuild(outcome.guildId);
       if (outcome.joined) {
@@ -392,6 +409,7 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
             guild_id: outcome.guildId,
             user: toApiUser(user, 'public'),
             channel_ids: outcome.channelIds,
+            ...seqsOf(outcome.slots ?? null),
           });
         }
       }
@@ -452,14 +470,28 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       requireOutranks(member, role.position, 'update roles');
       if (changes.position !== undefined) requireOutranks(member, changes.position, 'move roles to positions');
       if (changes.permissions !== undefined) requireGrantable(member, changes.permissions & ~BigInt(role.permissions));
-      let updated: guilds.RoleRow;
+      // Only a change of permissions can change who reads a channel: that one takes its place in
+      // every channel's order (a name or position change goes out unsequenced).
+      const sequenced = changes.permissions !== undefined;
+      let updated: { role: guilds.RoleRow; slots: readonly GuildEventSlot[] | null };
       try {
-        updated = await guilds.updateRoleRow(db, roleId, changes);
+        updated = await db.transaction(async (tx) => {
+          if (sequenced && !(await guilds.lockGuild(tx, guildId, 'update'))) throw notFound('role');
+          const slots = sequenced ? await takeGuildEventSlots(tx, guildId) : null;
+          return { role: await guilds.updateRoleRow(tx, roleId, changes), slots };
+        });
       } catch (error) {
         throw roleConflict(error);
       }
-      events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'updated', user_id: null });
-      return toApiRole(updated);
+      events.publish({
+        type: 'guild.roles_changed',
+        guild_id: guildId,
+        role_id: roleId,
+        action: 'updated',
+        user_id: null,
+        ...seqsOf(updated.slots),
+      });
+      return toApiRole(updated.role);
     },
 
     async deleteGuildRole(auth: AuthContext, guildId: string, roleId: string): Promise<void> {
@@ -469,24 +501,52 @@ export function createGuildsService(deps: { db: DatabasePool; events: EventBus }
       if (!role) throw notFound('role');
       if (role.is_default) throw forbidden('The @everyone role cannot be deleted.');
       requireOutranks(member, role.position, 'delete roles');
-      if (!(await guilds.deleteRoleRow(db, roleId))) throw notFound('role');
-      events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'deleted', user_id: null });
+      // Guild row, channel slots, then the role (its overwrites go with it): LOCK ORDER.
+      const slots = await db.transaction(async (tx) => {
+        if (!(await guilds.lockGuild(tx, guildId, 'update'))) throw notFound('role');
+        const taken = await takeGuildEventSlots(tx, guildId);
+        if (!(await guilds.deleteRoleRow(tx, roleId))) throw notFound('role');
+        return taken;
+      });
+      events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'deleted', user_id: null, ...seqsOf(slots) });
     },
 
     async addGuildMemberRole(auth: AuthContext, guildId: string, userId: string, roleId: string): Promise<void> {
       const { role } = await memberRoleChange(auth, guildId, userId, roleId, 'assigned');
-      if (await guilds.addMemberRole(db, guildId, userId, role.id)) {
-        events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'assigned', user_id: userId });
+      const slots = await memberRoleTransaction(guildId, userId, (tx) => guilds.addMemberRole(tx, guildId, userId, role.id));
+      if (slots) {
+        events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'assigned', user_id: userId, ...seqsOf(slots) });
       }
     },
 
     async removeGuildMemberRole(auth: AuthContext, guildId: string, userId: string, roleId: string): Promise<void> {
       const { role } = await memberRoleChange(auth, guildId, userId, roleId, 'removed');
-      if (!(await guilds.removeMemberRole(db, guildId, userId, role.id))) throw notFound('member role');
-      events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'removed', user_id: userId });
+      const slots = await memberRoleTransaction(guildId, userId, (tx) => guilds.removeMemberRole(tx, guildId, userId, role.id));
+      if (!slots) throw notFound('member role');
+      events.publish({ type: 'guild.roles_changed', guild_id: guildId, role_id: roleId, action: 'removed', user_id: userId, ...seqsOf(slots) });
     },
 
   };
+
+  /**
+   * Gives or takes a member's role under the guild row lock; when it changed something, takes the
+   * change's slot in every channel's chain (member-role rows are never locked by channel-level
+   * transactions, so they may come before the channels: LOCK ORDER in channels-repository).
+   * Null when nothing changed (the guild was gone, or the change was already made).
+   */
+  async function memberRoleTransaction(
+    guildId: string,
+    userId: string,
+    change: (tx: DatabaseTransactionConnection) => Promise<boolean>,
+  ): Promise<readonly GuildEventSlot[] | null> {
+    return db.transaction(async (tx) => {
+      if (!(await guilds.lockGuild(tx, guildId, 'update'))) return null;
+      // Kicked between the checks and this lock (a member-role row would fail its foreign key).
+      if (!(await guilds.isMember(tx, guildId, userId))) throw notFound('member');
+      if (!(await change(tx))) return null;
+      return takeGuildEventSlots(tx, guildId);
+    });
+  }
 
   /** The checks shared by assigning and removing a role. */
   async function memberRoleChange(auth: AuthContext, guildId: string, userId: string, roleId: string, action: 'assigned' | 'removed') {

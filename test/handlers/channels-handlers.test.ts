@@ -8,6 +8,7 @@ import { createRoom, generalId, join, leave, openDm, send } from '../helpers/cha
 const CHANNELS = '/api/v1/channels';
 /** The chain id an event took in its transaction (undefined: none). */
 const seqId = (event: DomainEvent | undefined) => (event && 'seq' in event ? event.seq?.id : undefined);
+const seqPrev = (event: DomainEvent | undefined) => (event && 'seq' in event ? event.seq?.prev_id : undefined);
 
 t.test('general exists from the first start and every new account is in it', async (t) => {
   const { api, databaseUrl } = await build(t, adminOverrides);
@@ -193,7 +194,9 @@ t.test('update a channel: owner or admin; DMs are 403; unknown fields are 400', 
   t.equal(renamed.status, 200);
   t.match(renamed.body, { id: room.id, name: 'writers', description: null, member_count: 2 });
   t.ok(Date.parse(renamed.body.updated_at) > backdated!.updated_at.getTime(), 'the update moved updated_at forward');
-  t.same(recorder.events, [{ type: 'channel.updated', channel: renamed.body }]);
+  // seq: the change's slot in the channel's chain, right after the room's last commit.
+  t.same(recorder.events, [{ type: 'channel.updated', channel: renamed.body, seq: { id: seqId(recorder.events[0]), prev_id: seqPrev(recorder.events[0]) } }]);
+  t.match(recorder.events[0], { seq: { id: /^\d+$/ } });
 
   const byAdmin = await api('PATCH', `${CHANNELS}/${room.id}`, { token: admin.token, body: { description: 'set by an admin' } });
   t.equal(byAdmin.status, 200, 'an admin may manage a room they can see');
@@ -378,7 +381,8 @@ t.test('membership: join, add, idempotence, leave, removal, ownership hand-over'
   t.equal(handedOver.body.owner_id, bob.user.id, 'bob, the longest-standing remaining member, owns it now');
   t.same(recorder.events, [
     { type: 'member.left', channel_id: closed.id, user_id: ada.user.id, seq: { id: seqId(recorder.events[0]), prev_id: lastLeft } },
-    { type: 'channel.updated', channel: handedOver.body },
+    // The hand-over's own slot, right after the removal's.
+    { type: 'channel.updated', channel: handedOver.body, seq: { id: seqId(recorder.events[1]), prev_id: seqId(recorder.events[0]) } },
   ]);
   t.equal((await api('GET', `${CHANNELS}/${closed.id}`, { token: ada.token })).status, 404, 'the old owner is an outsider now');
   t.equal((await api('DELETE', member(closed.id, bob), { token: bob.token })).status, 204, 'the last member leaves');

@@ -1,10 +1,14 @@
 import { sql } from 'slonik';
 import t from 'tap';
 import { z } from 'zod';
+import type { DomainEvent } from '../../src/events/domain-events.ts';
 import { recordEvents } from '../../src/events/event-bus.ts';
 import { guildChannelAccess } from '../../src/services/guild-access.ts';
 import { build, register } from '../helpers/build.ts';
 import { assignRole, createGuild, createRole, joinGuild, MISSING_ID } from '../helpers/guilds.ts';
+
+/** A guild-wide event's slot in one channel (takeGuildEventSlots), or undefined. */
+const slotIn = (event: DomainEvent | undefined, channelId: string) => (event && 'seqs' in event ? event.seqs?.[channelId] : undefined);
 
 const noRows = z.object({});
 const usesSchema = z.object({ uses: z.number() });
@@ -131,7 +135,16 @@ t.test('kick: needs KICK_MEMBERS and a higher rank; the kicked member loses acce
   t.equal((await kick(moderator, member.user.id)).status, 204);
   recorded.stop();
   const event = recorded.events[0];
-  t.same(event, { type: 'guild.member_left', guild_id: guild.id, user_id: member.user.id, reason: 'kicked', channel_ids: [generalId] });
+  // seqs: the kick's slot in every channel of the guild (a shared bus delivers it before anything committed after it).
+  t.same(event, {
+    type: 'guild.member_left',
+    guild_id: guild.id,
+    user_id: member.user.id,
+    reason: 'kicked',
+    channel_ids: [generalId],
+    seqs: { [generalId]: slotIn(event, generalId) },
+  });
+  t.match(slotIn(event, generalId), { id: /^\d+$/ });
 
   t.equal((await api('GET', `/api/v1/guilds/${guild.id}`, { token: member.token })).status, 404, 'guild routes are 404 at once');
   t.equal((await api('GET', `/api/v1/guilds/${guild.id}/channels`, { token: member.token })).status, 404);
@@ -197,8 +210,16 @@ t.test('bans: ban removes the member and blocks rejoining until unbanned', async
   t.equal((await ban(banner, member.user.id, { reason: 'Spam.' })).status, 204);
   recorded.stop();
   t.same(recorded.events, [
-    { type: 'guild.member_left', guild_id: guild.id, user_id: member.user.id, reason: 'banned', channel_ids: [generalId] },
+    {
+      type: 'guild.member_left',
+      guild_id: guild.id,
+      user_id: member.user.id,
+      reason: 'banned',
+      channel_ids: [generalId],
+      seqs: { [generalId]: slotIn(recorded.events[0], generalId) },
+    },
   ]);
+  t.match(slotIn(recorded.events[0], generalId), { id: /^\d+$/ });
   t.equal((await api('GET', `/api/v1/guilds/${guild.id}`, { token: member.token })).status, 404, 'the banned member is out at once');
   t.equal((await api('GET', `/api/v1/channels/${generalId}/messages`, { token: member.token })).status, 404);
   const rejoin = await api('POST', `/api/v1/invites/${invite.body.code}`, { token: member.token });
@@ -319,7 +340,7 @@ t.test('roles: a role of another guild is 404 here', async (t) => {
 
 t.test('role assignment and the rank rule: nobody promotes themself', async (t) => {
   const { app, api } = await build(t);
-  const { owner, guild, everyoneId } = await createGuild(api);
+  const { owner, guild, everyoneId, generalId } = await createGuild(api);
   const manager = await joinGuild(api, guild.id, owner);
   const member = await joinGuild(api, guild.id, owner);
   const outsider = await register(api);
@@ -334,8 +355,16 @@ t.test('role assignment and the rank rule: nobody promotes themself', async (t) 
   t.equal((await api('PUT', path(member.user.id, juniorRole), { token: manager.token })).status, 204, 'a role below my rank');
   recorded.stop();
   t.same(recorded.events, [
-    { type: 'guild.roles_changed', guild_id: guild.id, role_id: juniorRole, action: 'assigned', user_id: member.user.id },
+    {
+      type: 'guild.roles_changed',
+      guild_id: guild.id,
+      role_id: juniorRole,
+      action: 'assigned',
+      user_id: member.user.id,
+      seqs: { [generalId]: slotIn(recorded.events[0], generalId) },
+    },
   ]);
+  t.match(slotIn(recorded.events[0], generalId), { id: /^\d+$/ });
   t.equal((await api('PUT', path(member.user.id, juniorRole), { token: manager.token })).status, 204, 'idempotent');
   const listed = await api('GET', `/api/v1/guilds/${guild.id}/members`, { token: member.token });
   t.same(listed.body.items.find((item: { user: { id: string } }) => item.user.id === member.user.id).role_ids, [juniorRole]);
