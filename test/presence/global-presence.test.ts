@@ -14,7 +14,7 @@ import { startRedis } from '../helpers/redis-server.ts';
 
 t.test('a silent instance: its users offline once (not those online elsewhere), and back again if it returns', async (t) => {
   const redis = await startRedis(t);
-  const bus = new SharedEventBus({ transport: new RedisTransport(redis.url), fillGap: async () => [], holdMs: 50, onError: () => {} });
+  const bus = new SharedEventBus({ transport: new RedisTransport(redis.url), fillGap: async () => [], readFloor: async () => '0', holdMs: 50, onError: () => {} });
   await bus.start();
   t.teardown(() => bus.close());
   let ownHeartbeats = 0;
