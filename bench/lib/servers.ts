@@ -229,8 +229,12 @@ export interface BaselineProcess {
  * Starts `node bench/baselines/<script> args...` pinned to `cpus`; waits for its first JSON line
  * on stdout. Run-to-completion baselines print their result as the last JSON line.
  */
-export async function startBaseline(script: string, args: string[], options: { cpus?: string; logFile: string }): Promise<BaselineProcess> {
-  const { command, args: argv } = pinned(options.cpus, process.execPath, [path.join(projectRoot, 'bench/baselines', script), ...args]);
+export async function startBaseline(
+  script: string,
+  args: string[],
+  options: { cpus?: string; logFile: string; nodeArgs?: string[] },
+): Promise<BaselineProcess> {
+  const { command, args: argv } = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), path.join(projectRoot, 'bench/baselines', script), ...args]);
   const child = spawn(command, argv, { cwd: projectRoot, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const log = createWriteStream(options.logFile, { flags: 'a' });
