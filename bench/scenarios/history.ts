@@ -11,10 +11,28 @@
 import path from 'node:path';
 import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
 import { httpLoad, type HttpLoadOptions } from '../lib/http-load.ts';
-import { onFreePort, startBaseline, type ParleyServer } from '../lib/servers.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { onFreePort, startBaseline, startParley, type ParleyServer } from '../lib/servers.ts';
 import { seedHistory, VOCABULARY, type SeededHistory } from '../lib/seed.ts';
 import { formatNumber, percentiles } from '../lib/stats.ts';
-import { CpuMeter } from '../lib/system.ts';
+import { CpuMeter, freePort } from '../lib/system.ts';
+
+/**
+ * BENCH_HISTORY_COMPARE_ROOT=<another checkout of Parley> (e.g. a `git worktree` of an earlier
+ * commit, with node_modules linked): that build also serves the newest page in every repeat, on
+ * the same database and core, for a before/after of a change within one run.
+ */
+const compareRoot = process.env.BENCH_HISTORY_COMPARE_ROOT;
+const compareLabel = compareRoot
+  ? (() => {
+      try {
+        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: compareRoot, encoding: 'utf8' }).trim();
+      } catch {
+        return path.basename(compareRoot);
+      }
+    })()
+  : undefined;
 
 const seeded = new Map<string, SeededHistory>();
 
@@ -92,6 +110,11 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
   rec.figure('search_channel_rps', 'Parley: search in one channel (`channel_id`) req/s', 'req/s', 'higher');
   rec.figure('search_channel_p50', 'Parley: search in one channel (`channel_id`) p50', 'ms', 'lower');
   rec.figure('search_channel_p99', 'Parley: search in one channel (`channel_id`) p99', 'ms', 'lower');
+  if (compareRoot) {
+    rec.figure('compare_newest_rps', `Parley at ${compareLabel} (A/B): newest page req/s`, 'req/s', 'higher', { baseline: 'bare_history_rps' });
+    rec.figure('compare_newest_p50', `Parley at ${compareLabel} (A/B): newest page p50`, 'ms', 'lower', { baseline: 'bare_history_p50' });
+    rec.figure('compare_newest_p99', `Parley at ${compareLabel} (A/B): newest page p99`, 'ms', 'lower', { baseline: 'bare_history_p99' });
+  }
   rec.figure('bare_history_rps', 'bare Fastify + pg history route, same work (newest page, limit=50) req/s', 'req/s', 'higher', { is_baseline: true });
   rec.figure('bare_history_p50', 'bare Fastify + pg history route p50', 'ms', 'lower', { is_baseline: true });
   rec.figure('bare_history_p99', 'bare Fastify + pg history route p99', 'ms', 'lower', { is_baseline: true });
@@ -156,14 +179,42 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
           headers,
           path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50&before=${history.deepCursors[i % channels.length]}`,
         });
+      // The A/B build, when asked for: a second Parley on the same database (DATABASE_URL).
+      const compare = async () => {
+        if (!compareRoot) return;
+        const compareDir = path.join(ctx.workDir, 'compare-data');
+        await mkdir(compareDir, { recursive: true });
+        const other = await startParley({
+          root: compareRoot,
+          dataDir: compareDir,
+          port: await freePort(),
+          pgPort: await freePort(),
+          cpus: ctx.serverCpus,
+          jwtSecret: ctx.jwtSecret,
+          logFile: path.join(ctx.workDir, `parley-compare-${round}.log`),
+          env: { DATABASE_URL: databaseUrl },
+        });
+        try {
+          await ctx.waitQuiet(other.pid);
+          await load(ctx, rec, `Parley at ${compareLabel} newest page`, 'compare_newest', other.pid, server.databasePids, {
+            port: other.port,
+            headers,
+            path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50`,
+          });
+        } finally {
+          await other.stop();
+        }
+      };
       try {
         if (round % 2 === 1) {
           await newest();
+          await compare();
           await bare();
           await deep();
         } else {
           await deep();
           await bare();
+          await compare();
           await newest();
         }
       } finally {
