@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { components } from '../../generated/openapi-types.ts';
 import { pageFetchSize } from '../domain/cursor.ts';
 import { memberChannelIds } from './channels-repository.ts';
+import { exactColumns } from '../db/exact-columns.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
 export type ApiMessage = components['schemas']['Message'];
@@ -268,17 +269,41 @@ export interface ReadFacts {
   isMember: boolean;
 }
 
-const readFactsShape = {
-  ch_type: z.enum(['room', 'dm', 'guild_text']),
-  ch_visibility: z.enum(['public', 'private']).nullable(),
-  ch_guild_id: z.string().nullable(),
-  ch_is_member: z.boolean(),
-};
-/** The page columns are null on the one row a channel without a readable page returns (LEFT JOIN). */
-const pageRowWithFactsSchema = z.object({
-  ...readFactsShape,
-  ...Object.fromEntries(Object.entries(messageRowSchema.shape).map(([key, schema]) => [key, schema.nullable()])),
-}) as unknown as z.ZodType<z.infer<z.ZodObject<typeof readFactsShape>> & ({ id: string } & MessageRow | { id: null })>;
+/**
+ * The row of historySliceWithAccess: the channel's facts, then the page's columns, which are all
+ * null on the one row a channel without a readable page returns (the LEFT JOIN). Checked by column
+ * (src/db/exact-columns.ts), not row by row: the columns are table columns (messages, users,
+ * channels) whose NOT NULL and CHECK constraints in sql/ give the rest of the shape.
+ */
+type PageRowWithFacts = {
+  ch_type: ReadFacts['type'];
+  ch_visibility: ReadFacts['visibility'];
+  ch_guild_id: string | null;
+  ch_is_member: boolean;
+} & { [K in keyof MessageRow]: MessageRow[K] | null };
+
+const pageRowWithFacts = exactColumns<PageRowWithFacts>({
+  ch_type: 'text',
+  ch_visibility: 'text',
+  ch_guild_id: 'int8',
+  ch_is_member: 'bool',
+  id: 'int8',
+  channel_id: 'int8',
+  content: 'text',
+  nonce: 'text',
+  reply_to_id: 'int8',
+  created_at: 'timestamptz',
+  edited_at: 'timestamptz',
+  deleted_at: 'timestamptz',
+  u_id: 'int8',
+  u_username: 'text',
+  u_display_name: 'text',
+  u_role: 'text',
+  u_active: 'bool',
+  u_created_at: 'timestamptz',
+  u_updated_at: 'timestamptz',
+  u_last_seen_at: 'timestamptz',
+});
 
 /**
  * historySlice and the access facts of the channel (channels-repository findChannelWithMembership)
@@ -295,7 +320,7 @@ export async function historySliceWithAccess(
   const shape = historyShapeOf(query);
   const size = HISTORY_FETCH_SIZES.find((candidate) => candidate >= query.limit) ?? query.limit;
   const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
-  const rows = await db.any(sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFactsSchema)`
+  const rows = await db.any(sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
     SELECT a.type AS ch_type, a.visibility AS ch_visibility, a.guild_id AS ch_guild_id, a.is_member AS ch_is_member, p.*
     FROM (
       SELECT c.type, c.visibility, c.guild_id, (cm.user_id IS NOT NULL) AS is_member
@@ -319,6 +344,7 @@ export async function historySliceWithAccess(
     isMember: first.ch_is_member,
   };
   if (first.id === null) return { facts, rows: [] };
+  // A row with an id is a message row: every page column is NOT NULL where MessageRow says so.
   const page = rows as readonly MessageRow[];
   return { facts, rows: page.length > query.limit ? page.slice(0, query.limit) : page };
 }
