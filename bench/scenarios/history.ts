@@ -19,20 +19,23 @@ import { formatNumber, percentiles } from '../lib/stats.ts';
 import { CpuMeter, freePort } from '../lib/system.ts';
 
 /**
- * BENCH_HISTORY_COMPARE_ROOT=<another checkout of Parley> (e.g. a `git worktree` of an earlier
- * commit, with node_modules linked): that build also serves the newest page in every repeat, on
- * the same database and core, for a before/after of a change within one run.
+ * BENCH_HISTORY_COMPARE_ROOT=<checkout>[,<checkout>...]: other checkouts of Parley (e.g. `git
+ * worktree`s of earlier commits, with node_modules linked) also serve the newest page in every
+ * repeat, one after the other on the same database and core: the before/after of each change
+ * within one run.
  */
-const compareRoot = process.env.BENCH_HISTORY_COMPARE_ROOT;
-const compareLabel = compareRoot
-  ? (() => {
-      try {
-        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: compareRoot, encoding: 'utf8' }).trim();
-      } catch {
-        return path.basename(compareRoot);
-      }
-    })()
-  : undefined;
+const compareBuilds = (process.env.BENCH_HISTORY_COMPARE_ROOT ?? '')
+  .split(',')
+  .filter((root) => root !== '')
+  .map((root, index) => {
+    let label: string;
+    try {
+      label = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      label = path.basename(root);
+    }
+    return { root, label, prefix: `compare${index + 1}_newest` };
+  });
 
 const seeded = new Map<string, SeededHistory>();
 
@@ -110,10 +113,10 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
   rec.figure('search_channel_rps', 'Parley: search in one channel (`channel_id`) req/s', 'req/s', 'higher');
   rec.figure('search_channel_p50', 'Parley: search in one channel (`channel_id`) p50', 'ms', 'lower');
   rec.figure('search_channel_p99', 'Parley: search in one channel (`channel_id`) p99', 'ms', 'lower');
-  if (compareRoot) {
-    rec.figure('compare_newest_rps', `Parley at ${compareLabel} (A/B): newest page req/s`, 'req/s', 'higher', { baseline: 'bare_history_rps' });
-    rec.figure('compare_newest_p50', `Parley at ${compareLabel} (A/B): newest page p50`, 'ms', 'lower', { baseline: 'bare_history_p50' });
-    rec.figure('compare_newest_p99', `Parley at ${compareLabel} (A/B): newest page p99`, 'ms', 'lower', { baseline: 'bare_history_p99' });
+  for (const build of compareBuilds) {
+    rec.figure(`${build.prefix}_rps`, `Parley at ${build.label} (A/B): newest page req/s`, 'req/s', 'higher', { baseline: 'bare_history_rps' });
+    rec.figure(`${build.prefix}_p50`, `Parley at ${build.label} (A/B): newest page p50`, 'ms', 'lower', { baseline: 'bare_history_p50' });
+    rec.figure(`${build.prefix}_p99`, `Parley at ${build.label} (A/B): newest page p99`, 'ms', 'lower', { baseline: 'bare_history_p99' });
   }
   rec.figure('bare_history_rps', 'bare Fastify + pg history route, same work (newest page, limit=50) req/s', 'req/s', 'higher', { is_baseline: true });
   rec.figure('bare_history_p50', 'bare Fastify + pg history route p50', 'ms', 'lower', { is_baseline: true });
@@ -179,30 +182,31 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
           headers,
           path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50&before=${history.deepCursors[i % channels.length]}`,
         });
-      // The A/B build, when asked for: a second Parley on the same database (DATABASE_URL).
+      // The A/B builds, when asked for: each a second Parley on the same database (DATABASE_URL).
       const compare = async () => {
-        if (!compareRoot) return;
-        const compareDir = path.join(ctx.workDir, 'compare-data');
-        await mkdir(compareDir, { recursive: true });
-        const other = await startParley({
-          root: compareRoot,
-          dataDir: compareDir,
-          port: await freePort(),
-          pgPort: await freePort(),
-          cpus: ctx.serverCpus,
-          jwtSecret: ctx.jwtSecret,
-          logFile: path.join(ctx.workDir, `parley-compare-${round}.log`),
-          env: { DATABASE_URL: databaseUrl },
-        });
-        try {
-          await ctx.waitQuiet(other.pid);
-          await load(ctx, rec, `Parley at ${compareLabel} newest page`, 'compare_newest', other.pid, server.databasePids, {
-            port: other.port,
-            headers,
-            path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50`,
+        for (const build of compareBuilds) {
+          const compareDir = path.join(ctx.workDir, `${build.prefix}-data`);
+          await mkdir(compareDir, { recursive: true });
+          const other = await startParley({
+            root: build.root,
+            dataDir: compareDir,
+            port: await freePort(),
+            pgPort: await freePort(),
+            cpus: ctx.serverCpus,
+            jwtSecret: ctx.jwtSecret,
+            logFile: path.join(ctx.workDir, `parley-${build.prefix}-${round}.log`),
+            env: { DATABASE_URL: databaseUrl },
           });
-        } finally {
-          await other.stop();
+          try {
+            await ctx.waitQuiet(other.pid);
+            await load(ctx, rec, `Parley at ${build.label} newest page`, build.prefix, other.pid, server.databasePids, {
+              port: other.port,
+              headers,
+              path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50`,
+            });
+          } finally {
+            await other.stop();
+          }
         }
       };
       try {
