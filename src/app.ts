@@ -39,6 +39,7 @@ import errorsPlugin from './plugins/errors-plugin.ts';
 import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.ts';
 import jsonBodyPlugin from './plugins/json-body-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
+import serializerSchemaPlugin from './plugins/serializer-schema-plugin.ts';
 import rateLimitPlugin from './plugins/rate-limit-plugin.ts';
 import { resolveBudgets } from './domain/rate-limit-budgets.ts';
 import { RateLimiter } from './rate-limits/rate-limiter.ts';
@@ -182,6 +183,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   });
 
   await app.register(errorsPlugin);
+  await app.register(serializerSchemaPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(securityPlugin, { config });
   // One limiter for REST and the gateway: an operation and a frame naming one budget share it.
