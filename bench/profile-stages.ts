@@ -41,7 +41,12 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const where = (node: ProfileNode) => node.callFrame.url.replace(`file://${root}/`, '').replace(/^.*node_modules\//, 'nm/');
+// Relative to the checkout the profile was taken in (this one or a worktree elsewhere).
+const where = (node: ProfileNode) =>
+  node.callFrame.url
+    .replace(`file://${root}/`, '')
+    .replace(/^.*node_modules\//, 'nm/')
+    .replace(/^file:\/\/.*?\/(src|bench|scripts)\//, '$1/');
 
 /** Stage rules, tried on each frame from the leaf up; the first frame any rule matches decides. */
 const rules: [stage: string, test: (name: string, url: string) => boolean][] = [
