@@ -72,6 +72,23 @@ const PAGE_SQL = `
   ORDER BY m.id DESC
   LIMIT 51`;
 
+/**
+ * --one-round-trip: the access facts and the page in one statement, as Parley does it since issue
+ * 15 (messages-repository historySliceWithAccess), instead of the two lookups above: the bare
+ * route with Parley's query design, for the comparison of everything but the query design.
+ */
+const oneRoundTrip = process.argv.includes('--one-round-trip');
+const ACCESS_PAGE_SQL = `
+  SELECT a.type AS ch_type, a.visibility AS ch_visibility, a.guild_id AS ch_guild_id, a.is_member AS ch_is_member, p.*
+  FROM (
+    SELECT c.type, c.visibility, c.guild_id, (cm.user_id IS NOT NULL) AS is_member
+    FROM channels c
+    LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $2
+    WHERE c.id = $1
+  ) a
+  LEFT JOIN LATERAL (${PAGE_SQL.replace('WHERE m.channel_id = $1 AND m.deleted_at IS NULL', 'WHERE m.channel_id = $1 AND m.deleted_at IS NULL AND (a.is_member OR a.guild_id IS NOT NULL)')}
+  ) p ON true`;
+
 const problem = (status: number, code: string) => ({ type: `about:blank`, title: code, status, code });
 
 const nullableString = { type: ['string', 'null'] };
@@ -136,13 +153,23 @@ app.get<{ Params: { channel_id: string } }>(
       sessions.set(claims.sid, session);
     }
     const channelId = request.params.channel_id;
-    const channel = (await pool.query({ name: 'channel_with_membership', text: CHANNEL_SQL, values: [channelId, session.userId] })).rows[0];
+    let channel: Record<string, unknown> | undefined;
+    let rows: Record<string, any>[];
+    if (oneRoundTrip) {
+      const found = (await pool.query({ name: 'history_access_older_51', text: ACCESS_PAGE_SQL, values: [channelId, session.userId] })).rows;
+      const first = found[0];
+      channel = first && { type: first.ch_type, visibility: first.ch_visibility, guild_id: first.ch_guild_id, is_member: first.ch_is_member };
+      rows = first?.id === null ? [] : found;
+    } else {
+      channel = (await pool.query({ name: 'channel_with_membership', text: CHANNEL_SQL, values: [channelId, session.userId] })).rows[0];
+      rows = [];
+    }
     // Parley's rule for rooms and DMs: invisible -> 404, visible but not a member -> 403.
     if (!channel || channel.guild_id !== null || ((channel.type === 'dm' || channel.visibility === 'private') && !channel.is_member)) {
       return reply.code(404).send(problem(404, 'not_found'));
     }
     if (!channel.is_member) return reply.code(403).send(problem(403, 'forbidden'));
-    const rows = (await pool.query({ name: 'history_older_51', text: PAGE_SQL, values: [channelId] })).rows;
+    if (!oneRoundTrip) rows = (await pool.query({ name: 'history_older_51', text: PAGE_SQL, values: [channelId] })).rows;
     const items = rows.slice(0, 50).map((row) => ({
       id: row.id,
       channel_id: row.channel_id,
