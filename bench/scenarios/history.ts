@@ -76,7 +76,7 @@ async function sameBytes(rec: ScenarioRecorder, parleyPort: number, barePort: nu
   const bare = await get(barePort, '');
   if (parley.status !== 200 || bare.status !== 200 || parley.body !== bare.body) {
     rec.note(
-      `bare history route: its page differs from Parley's (HTTP ${bare.status} vs ${parley.status}, ${bare.body.length} vs ${parley.body.length} bytes): the comparison is not of equal work`,
+      `bare history route: the same-bytes check failed, its page differs from Parley's (HTTP ${bare.status} vs ${parley.status}, ${bare.body.length} vs ${parley.body.length} bytes): the comparison is not of equal work`,
     );
   }
 }
