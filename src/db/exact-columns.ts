@@ -5,8 +5,9 @@
  * RowDescription gives once per result) is checked once against the declared columns, and the rows
  * pass through as the driver built them. What the column list cannot show is guaranteed by the
  * schema in sql/: NOT NULL columns are never null, CHECK constraints bound the text values
- * (roles, channel types). Use only for selects of table columns whose constraints are those; a
- * computed column or an outer join makes nullability the query's business (say `nullable`).
+ * (roles, channel types). Use only for selects of table columns whose constraints are those; where
+ * a computed column or an outer join can add nulls, the row type must say so (as the history
+ * page's does) and the caller must look before trusting a column.
  *
  * The result-parser interceptor (src/db/pool.ts) recognises these and calls `check`.
  */
