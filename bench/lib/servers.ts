@@ -83,6 +83,8 @@ export interface ParleyServerOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Another checkout of Parley to run (an A/B against an earlier commit in the same run); default this one. */
+  root?: string;
 }
 
 /** The environment Parley runs with in every scenario (printed into BENCHMARKS.md). */
@@ -140,7 +142,7 @@ export async function startParley(options: ParleyServerOptions): Promise<ParleyS
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const { command, args } = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), 'src/server.ts']);
-  const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: options.root ?? projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   clusters.add(options.dataDir);
   child.stdout!.pipe(log);
@@ -229,8 +231,12 @@ export interface BaselineProcess {
  * Starts `node bench/baselines/<script> args...` pinned to `cpus`; waits for its first JSON line
  * on stdout. Run-to-completion baselines print their result as the last JSON line.
  */
-export async function startBaseline(script: string, args: string[], options: { cpus?: string; logFile: string }): Promise<BaselineProcess> {
-  const { command, args: argv } = pinned(options.cpus, process.execPath, [path.join(projectRoot, 'bench/baselines', script), ...args]);
+export async function startBaseline(
+  script: string,
+  args: string[],
+  options: { cpus?: string; logFile: string; nodeArgs?: string[] },
+): Promise<BaselineProcess> {
+  const { command, args: argv } = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), path.join(projectRoot, 'bench/baselines', script), ...args]);
   const child = spawn(command, argv, { cwd: projectRoot, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const log = createWriteStream(options.logFile, { flags: 'a' });

@@ -8,6 +8,8 @@ import {
   type QueryResultRow,
 } from 'slonik';
 
+import { isExactColumns } from './exact-columns.ts';
+
 export type { DatabasePool };
 
 /**
@@ -19,9 +21,14 @@ export type { DatabasePool };
  */
 const resultParserInterceptor: Interceptor = {
   name: 'result-parser',
-  transformRow: (queryContext, query, row) => {
+  transformRow: (queryContext, query, row, fields) => {
     const parser = queryContext.resultParser;
     if (!parser) return row;
+    // Hot queries whose SQL guarantees the shape: the column list once per result, not each row.
+    if (isExactColumns(parser)) {
+      parser.check(fields);
+      return row;
+    }
     const result = parser['~standard'].validate(row);
     if (result instanceof Promise) {
       throw new TypeError('Row schemas must validate synchronously (no async refinements in sql.type schemas).');

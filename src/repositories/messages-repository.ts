@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { components } from '../../generated/openapi-types.ts';
 import { pageFetchSize } from '../domain/cursor.ts';
 import { memberChannelIds } from './channels-repository.ts';
+import { exactColumns } from '../db/exact-columns.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
 export type ApiMessage = components['schemas']['Message'];
@@ -232,6 +233,15 @@ const historyShapes = {
   newer_from: { name: 'newer_from', bound: sql.fragment`AND m.id >=`, order: sql.fragment`ASC` },
 } as const;
 
+const historyShapeOf = (query: { direction: 'older' | 'newer'; bound?: string; inclusive?: boolean }) =>
+  query.bound === undefined
+    ? historyShapes[query.direction]
+    : query.direction === 'older'
+      ? historyShapes.older_before
+      : query.inclusive
+        ? historyShapes.newer_from
+        : historyShapes.newer_after;
+
 /**
  * One direction of history (keyset, no OFFSET): `older` = ids below `bound` newest first,
  * `newer` = ids above `bound` (or from it, when inclusive) oldest first. At most `limit` rows.
@@ -240,14 +250,7 @@ export async function historySlice(
   db: CommonQueryMethods,
   query: { channelId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number },
 ): Promise<readonly MessageRow[]> {
-  const shape =
-    query.bound === undefined
-      ? historyShapes[query.direction]
-      : query.direction === 'older'
-        ? historyShapes.older_before
-        : query.inclusive
-          ? historyShapes.newer_from
-          : historyShapes.newer_after;
+  const shape = historyShapeOf(query);
   const size = HISTORY_FETCH_SIZES.find((candidate) => candidate >= query.limit) ?? query.limit;
   const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
   const rows = await db.any(sql.prepared(`history_${shape.name}_${size}`, messageRowSchema)`
@@ -256,6 +259,94 @@ export async function historySlice(
     ORDER BY m.id ${shape.order}
     LIMIT ${sql.literalValue(String(size))}`);
   return rows.length > query.limit ? rows.slice(0, query.limit) : rows;
+}
+
+/** What the access check of a history page needs to know about the channel and the caller. */
+export interface ReadFacts {
+  type: 'room' | 'dm' | 'guild_text';
+  visibility: 'public' | 'private' | null;
+  guildId: string | null;
+  isMember: boolean;
+}
+
+/**
+ * The row of historySliceWithAccess: the channel's facts, then the page's columns, which are all
+ * null on the one row a channel without a readable page returns (the LEFT JOIN). Checked by column
+ * (src/db/exact-columns.ts), not row by row: the columns are table columns (messages, users,
+ * channels) whose NOT NULL and CHECK constraints in sql/ give the rest of the shape.
+ */
+type PageRowWithFacts = {
+  ch_type: ReadFacts['type'];
+  ch_visibility: ReadFacts['visibility'];
+  ch_guild_id: string | null;
+  ch_is_member: boolean;
+} & { [K in keyof MessageRow]: MessageRow[K] | null };
+
+const pageRowWithFacts = exactColumns<PageRowWithFacts>({
+  ch_type: 'text',
+  ch_visibility: 'text',
+  ch_guild_id: 'int8',
+  ch_is_member: 'bool',
+  id: 'int8',
+  channel_id: 'int8',
+  content: 'text',
+  nonce: 'text',
+  reply_to_id: 'int8',
+  created_at: 'timestamptz',
+  edited_at: 'timestamptz',
+  deleted_at: 'timestamptz',
+  u_id: 'int8',
+  u_username: 'text',
+  u_display_name: 'text',
+  u_role: 'text',
+  u_active: 'bool',
+  u_created_at: 'timestamptz',
+  u_updated_at: 'timestamptz',
+  u_last_seen_at: 'timestamptz',
+});
+
+/**
+ * historySlice and the access facts of the channel (channels-repository findChannelWithMembership)
+ * in ONE round trip: the history route's hot path. Null when the channel does not exist. The page
+ * is read only when it could be readable (the caller is a member, or it is a guild channel, whose
+ * VIEW_CHANNEL the guild module decides afterwards); otherwise `rows` is empty and the caller
+ * decides between 403 and 404 from the facts. One statement: the facts and the page come from one
+ * snapshot. Prepared per shape and fetch size like historySlice.
+ */
+export async function historySliceWithAccess(
+  db: CommonQueryMethods,
+  query: { channelId: string; userId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number },
+): Promise<{ facts: ReadFacts; rows: readonly MessageRow[] } | null> {
+  const shape = historyShapeOf(query);
+  const size = HISTORY_FETCH_SIZES.find((candidate) => candidate >= query.limit) ?? query.limit;
+  const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
+  const rows = await db.any(sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
+    SELECT a.type AS ch_type, a.visibility AS ch_visibility, a.guild_id AS ch_guild_id, a.is_member AS ch_is_member, p.*
+    FROM (
+      SELECT c.type, c.visibility, c.guild_id, (cm.user_id IS NOT NULL) AS is_member
+      FROM channels c
+      LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ${query.userId}
+      WHERE c.id = ${query.channelId}
+    ) a
+    LEFT JOIN LATERAL (
+      SELECT ${messageColumns} FROM messages m JOIN users u ON u.id = m.author_id
+      WHERE m.channel_id = ${query.channelId} AND m.deleted_at IS NULL ${bound}
+        AND (a.is_member OR a.guild_id IS NOT NULL)
+      ORDER BY m.id ${shape.order}
+      LIMIT ${sql.literalValue(String(size))}
+    ) p ON true`);
+  const first = rows[0];
+  if (!first) return null;
+  const facts: ReadFacts = {
+    type: first.ch_type,
+    visibility: first.ch_visibility,
+    guildId: first.ch_guild_id,
+    isMember: first.ch_is_member,
+  };
+  if (first.id === null) return { facts, rows: [] };
+  // A row with an id is a message row: every page column is NOT NULL where MessageRow says so.
+  const page = rows as readonly MessageRow[];
+  return { facts, rows: page.length > query.limit ? page.slice(0, query.limit) : page };
 }
 
 /**

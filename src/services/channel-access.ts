@@ -3,6 +3,7 @@ import { notFound } from '../errors.ts';
 import * as channels from '../repositories/channels-repository.ts';
 import type { ChannelRow } from '../repositories/channels-repository.ts';
 import type { Viewer } from '../repositories/users-repository.ts';
+import { roomVisible } from '../domain/room-read-access.ts';
 import { guildChannelAccess } from './guild-access.ts';
 
 /**
@@ -79,9 +80,9 @@ export async function accessTo(db: CommonQueryMethods, viewer: Viewer, channel: 
 
 /** Access to a room or DM (not a guild channel) given whether the viewer is a member; null when they cannot see it. */
 function roomOrDmAccess(viewer: Viewer, channel: ChannelRow, isMember: boolean): ChannelAccess | null {
+  if (!roomVisible({ type: channel.type, visibility: channel.visibility, isMember })) return null;
   const isAdmin = viewer.role === 'admin';
   if (channel.type === 'dm') {
-    if (!isMember) return null;
     return {
       channel,
       isMember,
@@ -93,7 +94,6 @@ function roomOrDmAccess(viewer: Viewer, channel: ChannelRow, isMember: boolean):
       isAdmin,
     };
   }
-  if (channel.visibility === 'private' && !isMember) return null;
   const isOwner = channel.owner_id === viewer.userId;
   return {
     channel,

@@ -4,6 +4,7 @@ import { isRolledBackByServer } from '../db/database-errors.ts';
 import { cutPage, pageFetchSize } from '../domain/cursor.ts';
 import { GroupCommit } from '../domain/group-commit.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
+import { roomReadAccess } from '../domain/room-read-access.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { seqOf } from '../events/domain-events.ts';
@@ -52,8 +53,8 @@ export function normalizeContent(content: string, field = '/content'): string {
   return trimmed;
 }
 
-const readForbidden = (access: ChannelAccess) =>
-  forbidden(access.channel.guild_id !== null ? 'You may not read this channel.' : 'Join the room first.');
+const JOIN_FIRST = 'Join the room first.';
+const readForbidden = (access: ChannelAccess) => forbidden(access.channel.guild_id !== null ? 'You may not read this channel.' : JOIN_FIRST);
 
 /**
  * Picks the `around` window: up to `limit` messages, about half older than the anchor and half from
@@ -156,6 +157,22 @@ export function createMessagesService(deps: {
   }
 
   /**
+   * The read check of a history page from the facts its query returned: rooms and DMs by the
+   * room rule (404 when hidden, 403 for a public room the caller has not joined), guild channels
+   * by the guild module (VIEW_CHANNEL, 404 without it), as resolveChannelAccess decides them.
+   */
+  async function mayRead(auth: AuthContext, channelId: string, facts: messages.ReadFacts): Promise<void> {
+    if (facts.guildId !== null) {
+      const guild = await guildChannelAccess(db, auth.userId, { id: channelId, guild_id: facts.guildId });
+      if (!guild.canView) throw notFound('channel');
+      return;
+    }
+    const access = roomReadAccess(facts);
+    if (access === 'hidden') throw notFound('channel');
+    if (access === 'forbidden') throw forbidden(JOIN_FIRST);
+  }
+
+  /**
    * Concurrent sends (to different channels: one per channel per batch) are committed together:
    * one transaction, four round trips and one WAL flush for the whole batch instead of per
    * message. Each send is still acked only after the commit that stored it, and a lone send
@@ -210,13 +227,8 @@ export function createMessagesService(deps: {
         );
       }
       const limit = query.limit ?? 50;
-      await readable(auth, channelId);
-      if (query.after !== undefined) {
-        const rows = await messages.historySlice(db, { channelId, direction: 'newer', bound: query.after, limit: pageFetchSize(limit) });
-        const page = cutPage(rows, limit);
-        return { items: page.rows.reverse().map(messages.toApiMessage), has_more: page.hasMore };
-      }
       if (query.around !== undefined) {
+        await readable(auth, channelId);
         const [older, newer] = await Promise.all([
           messages.historySlice(db, { channelId, direction: 'older', bound: query.around, limit: pageFetchSize(limit) }),
           messages.historySlice(db, { channelId, direction: 'newer', bound: query.around, inclusive: true, limit: pageFetchSize(limit) }),
@@ -228,13 +240,20 @@ export function createMessagesService(deps: {
           has_more: older.length > take.older || newer.length > take.newer,
         };
       }
-      const rows = await messages.historySlice(db, {
+      // The hot path: the access facts and the page in one round trip; the page is only returned
+      // once the facts say the caller may read it (the same rule as resolveChannelAccess).
+      const found = await messages.historySliceWithAccess(db, {
         channelId,
-        direction: 'older',
-        ...(query.before !== undefined ? { bound: query.before } : {}),
+        userId: auth.userId,
+        ...(query.after !== undefined
+          ? { direction: 'newer' as const, bound: query.after }
+          : { direction: 'older' as const, ...(query.before !== undefined ? { bound: query.before } : {}) }),
         limit: pageFetchSize(limit),
       });
-      const page = cutPage(rows, limit);
+      if (!found) throw notFound('channel');
+      await mayRead(auth, channelId, found.facts);
+      const page = cutPage(found.rows, limit);
+      if (query.after !== undefined) page.rows.reverse();
       return { items: page.rows.map(messages.toApiMessage), has_more: page.hasMore };
     },
 

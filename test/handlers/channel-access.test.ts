@@ -18,6 +18,9 @@ function routes(channelId: string, messageId: string, caller: Registered) {
     { name: 'createMessage', method: 'POST', url: `${channel}/messages`, body: { content: 'intrusion' } },
     { name: 'listMessages', method: 'GET', url: `${channel}/messages` },
     { name: 'listMessages around', method: 'GET', url: `${channel}/messages?around=${messageId}` },
+    // before/after take the history page's one-round-trip path, each with its own statement.
+    { name: 'listMessages before', method: 'GET', url: `${channel}/messages?before=${messageId}` },
+    { name: 'listMessages after', method: 'GET', url: `${channel}/messages?after=0` },
     { name: 'getMessage', method: 'GET', url: message },
     { name: 'updateMessage', method: 'PATCH', url: message, body: { content: 'rewritten' } },
     { name: 'deleteMessage', method: 'DELETE', url: message },
@@ -118,6 +121,8 @@ t.test('a visible public room: non-members may look but not read, write or manag
       createMessage: 403,
       listMessages: 403,
       'listMessages around': 403,
+      'listMessages before': 403,
+      'listMessages after': 403,
       getMessage: 403,
       updateMessage: 403,
       deleteMessage: 403,
@@ -135,7 +140,7 @@ t.test('a visible public room: non-members may look but not read, write or manag
     visitor,
     room.id,
     message.id,
-    { listMessages: 200, getMessage: 200, markChannelRead: 200, triggerTyping: 204, createMessage: 201, updateMessage: 403, deleteMessage: 403 },
+    { listMessages: 200, 'listMessages before': 200, 'listMessages after': 200, getMessage: 200, markChannelRead: 200, triggerTyping: 204, createMessage: 201, updateMessage: 403, deleteMessage: 403 },
     'public room, member',
   );
 });

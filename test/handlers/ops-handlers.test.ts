@@ -23,7 +23,9 @@ t.test('health, probes, metrics and the published contracts', async (t) => {
   const metrics = await api('GET', '/metrics', { token: METRICS_TOKEN });
   t.equal(metrics.status, 200);
   t.match(metrics.text, /process_resident_memory_bytes/);
-  t.match(metrics.text, /http_request_duration_seconds/);
+  t.match(metrics.text, /http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/, 'request durations per route as a histogram');
+  // fastify-metrics registers the summary either way; it must hold no samples.
+  t.notMatch(metrics.text, /^http_request_summary_seconds\w*\{/m, 'no per-request summary (t-digest) beside it');
 
   const openapi = await api('GET', '/openapi.json');
   t.equal(openapi.body.openapi, '3.1.0');
