@@ -187,6 +187,8 @@ export interface BenchContextOptions {
   dataDir?: string;
   /** Client of the fan-out receivers: `ws` by default, or the minimal one of raw-ws-client.ts. */
   fanoutClient?: ClientKind;
+  /** Fan-out: also run the 2-instance (Redis bus) rounds (default true; `--fanout-single` skips them). */
+  fanoutBus?: boolean;
   log: (message: string) => void;
 }
 
@@ -202,6 +204,7 @@ export class BenchContext {
   readonly log: (message: string) => void;
   readonly profileDir?: string;
   readonly fanoutClient: ClientKind;
+  readonly fanoutBus: boolean;
   readonly idleWaits: { label: string; idle: boolean; waited_ms: number; last_idle_percent: number }[] = [];
   #users: BenchUser[] = [];
   #serverCount = 0;
@@ -218,6 +221,7 @@ export class BenchContext {
     this.log = options.log;
     this.profileDir = options.profileDir;
     this.fanoutClient = options.fanoutClient ?? 'ws';
+    this.fanoutBus = options.fanoutBus ?? true;
   }
 
   /**

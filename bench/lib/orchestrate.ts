@@ -145,6 +145,7 @@ export async function main(argv: string[], pinning: { serverCpus?: string; loadC
     profileDir,
     ...(keptDataDir ? { dataDir: keptDataDir } : {}),
     fanoutClient: flag('raw-clients') ? 'raw' : 'ws',
+    fanoutBus: !flag('fanout-single'),
     log,
   });
   const machine = machineInfo();

@@ -311,9 +311,10 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>): Promis
 }
 
 /** The bare `ws` baseline (bench/baselines/bare-ws-server.ts) on the server CPUs; resolves with its pid and port. */
-export async function startBareWs(options: { cpus?: string; workDir: string }): Promise<{ process: BaselineProcess; port: number }> {
+export async function startBareWs(options: { cpus?: string; workDir: string; frameBytes?: number }): Promise<{ process: BaselineProcess; port: number }> {
+  const frameArgs = options.frameBytes ? [`--frame-bytes=${options.frameBytes}`] : [];
   const bare = await onFreePort((port) =>
-    startBaseline('bare-ws-server.ts', [`--port=${port}`], {
+    startBaseline('bare-ws-server.ts', [`--port=${port}`, ...frameArgs], {
       ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
       logFile: path.join(options.workDir, 'bare-ws.log'),
     }),

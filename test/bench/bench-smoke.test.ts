@@ -54,6 +54,10 @@ t.test('npm run bench -- --smoke runs every scenario end to end', { timeout: 240
   const results = JSON.parse(await readFile(smokeFile, 'utf8')) as SmokeResults;
   t.equal(results.smoke, true, 'this run wrote the smoke results');
   t.same(Object.keys(results.scenarios).sort(), [...SCENARIOS].sort(), 'results for every scenario');
+  // Equal work: the bare ws baseline writes frames of exactly the size of Parley's, measured in the same round.
+  const fanoutFigure = (key: string) => results.scenarios.fanout?.figures.find((figure) => figure.key === key)?.values;
+  t.ok((fanoutFigure('parley_frame_bytes')?.[0] ?? 0) > 0, 'the size of Parley\'s message_created frame was measured');
+  t.same(fanoutFigure('bare_frame_bytes'), fanoutFigure('parley_frame_bytes'), 'the bare ws baseline sent frames of Parley\'s size');
   for (const scenario of Object.values(results.scenarios)) {
     t.same(
       scenario.notes.filter((note) => FAILURE_NOTE.test(note)),
