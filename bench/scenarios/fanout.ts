@@ -177,6 +177,16 @@ class FanoutDriver {
   }
 }
 
+/**
+ * Server CPU per delivery (µs) over a whole phase (warm-up, window and drain): the server process's
+ * CPU time divided by every delivery of the phase's messages. PostgreSQL's CPU is not included (it is
+ * in the CPU table). A figure a busy machine changes little, unlike deliveries/s.
+ */
+function cpuPerDelivery(cpu: { server_cpu_percent: number }, startedAt: number, messages: number, receivers: number): number {
+  const cpuSeconds = (cpu.server_cpu_percent / 100) * ((performance.now() - startedAt) / 1000);
+  return (cpuSeconds * 1e6) / Math.max(1, messages * receivers);
+}
+
 const roomByDataDir = new Map<string, string>();
 
 async function fanoutRoom(ctx: BenchContext, baseUrl: string, users: BenchUser[]): Promise<string> {
@@ -223,7 +233,9 @@ async function runAgainst(
       const phaseStarted = performance.now();
       const sentBefore = driver.next;
       await driver.fixedRate(rate, warmupMs, durationMs, receivers);
-      rec.cpu(`${label}: ${rate} msg/s × ${receivers}`, meter.stop());
+      const cpu = meter.stop();
+      rec.cpu(`${label}: ${rate} msg/s × ${receivers}`, cpu);
+      if (prefix !== 'bus2') rec.record(`${prefix}_cpu_us_per_delivery_${rate}`, cpuPerDelivery(cpu, phaseStarted, driver.next - sentBefore, receivers));
       if (busMeter) {
         // redis-server CPU over the whole phase, per message published (each message is one PUBLISH
         // in and one delivery per instance out).
@@ -244,8 +256,12 @@ async function runAgainst(
     await ctx.waitIdle(`${label} fan-out max`);
     const meter = new CpuMeter(pid, databasePids);
     meter.start();
+    const maxStarted = performance.now();
+    const sentBeforeMax = driver.next;
     const max = await driver.asFastAsAcksAllow(warmupMs, durationMs);
-    rec.cpu(`${label}: as fast as acks allow × ${receivers}`, meter.stop());
+    const cpu = meter.stop();
+    rec.cpu(`${label}: as fast as acks allow × ${receivers}`, cpu);
+    if (prefix !== 'bus2') rec.record(`${prefix}_cpu_us_per_delivery_max`, cpuPerDelivery(cpu, maxStarted, driver.next - sentBeforeMax, receivers));
     rec.record(`${prefix}_max_deliveries`, max.deliveries / max.seconds);
     rec.record(`${prefix}_max_messages`, max.messages / max.seconds);
     ctx.log(
@@ -269,6 +285,12 @@ export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): 
   rec.figure('parley_max_deliveries', `Parley: deliveries/s, as fast as acks allow (${members})`, 'deliveries/s', 'higher', { baseline: 'bare_max_deliveries' });
   rec.figure('bare_max_deliveries', `bare ws, frame of Parley's size: deliveries/s, as fast as acks allow (${members})`, 'deliveries/s', 'higher', { is_baseline: true });
   rec.figure('bare_small_max_deliveries', `reference: bare ws, its own frame: deliveries/s, as fast as acks allow`, 'deliveries/s', 'higher', { is_baseline: true });
+  for (const phase of ['max', ...ctx.sizes.fanoutRates.map(String)]) {
+    const when = phase === 'max' ? 'as fast as acks allow' : `at ${phase} msg/s`;
+    rec.figure(`parley_cpu_us_per_delivery_${phase}`, `Parley: server CPU per delivery, ${when} (whole phase; PostgreSQL not included)`, 'µs', 'lower', { baseline: `bare_cpu_us_per_delivery_${phase}` });
+    rec.figure(`bare_cpu_us_per_delivery_${phase}`, `bare ws, frame of Parley's size: server CPU per delivery, ${when}`, 'µs', 'lower', { is_baseline: true });
+    rec.figure(`bare_small_cpu_us_per_delivery_${phase}`, `reference: bare ws, its own frame: server CPU per delivery, ${when}`, 'µs', 'lower', { is_baseline: true });
+  }
   rec.figure('parley_frame_bytes', 'Parley: `message_created` frame payload (measured)', 'bytes', 'lower', { baseline: 'bare_small_frame_bytes' });
   rec.figure('bare_frame_bytes', 'bare ws: frame payload, padded to Parley\'s', 'bytes', 'lower', { is_baseline: true });
   rec.figure('bare_small_frame_bytes', 'reference: bare ws: its own frame payload', 'bytes', 'lower', { is_baseline: true });
