@@ -7,7 +7,7 @@
  *   node bench/run.ts --repeat=5           repeats per figure (default 3; smoke 1)
  *   node bench/run.ts --smoke              tiny sizes, a few seconds per scenario (run by `npm test`)
  *   node bench/run.ts --render-md          only render BENCHMARKS.md from bench/results/latest.json
- *   node bench/run.ts --profile            Parley runs with --cpu-prof; profiles in bench/results/profiles/
+ *   node bench/run.ts --profile            Parley (and the fan-out's bare ws baseline) runs with --cpu-prof; profiles in bench/results/profiles/
  *                                          (summarise one with node bench/profile-summary.ts <file>)
  *   node bench/run.ts --data-dir=/tmp/pb   keep Parley's DATA_DIR (users, the seeded history) for the next run
  *   node bench/run.ts --raw-clients        fan-out receivers use a minimal WebSocket client instead of `ws`

@@ -229,8 +229,12 @@ export interface BaselineProcess {
  * Starts `node bench/baselines/<script> args...` pinned to `cpus`; waits for its first JSON line
  * on stdout. Run-to-completion baselines print their result as the last JSON line.
  */
-export async function startBaseline(script: string, args: string[], options: { cpus?: string; logFile: string }): Promise<BaselineProcess> {
-  const { command, args: argv } = pinned(options.cpus, process.execPath, [path.join(projectRoot, 'bench/baselines', script), ...args]);
+export async function startBaseline(
+  script: string,
+  args: string[],
+  options: { cpus?: string; logFile: string; nodeArgs?: string[] },
+): Promise<BaselineProcess> {
+  const { command, args: argv } = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), path.join(projectRoot, 'bench/baselines', script), ...args]);
   const child = spawn(command, argv, { cwd: projectRoot, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -311,12 +315,19 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>): Promis
 }
 
 /** The bare `ws` baseline (bench/baselines/bare-ws-server.ts) on the server CPUs; resolves with its pid and port. */
-export async function startBareWs(options: { cpus?: string; workDir: string; frameBytes?: number }): Promise<{ process: BaselineProcess; port: number }> {
+export async function startBareWs(options: {
+  cpus?: string;
+  workDir: string;
+  frameBytes?: number;
+  /** e.g. --cpu-prof (`--profile`), to compare its profile with Parley's. */
+  nodeArgs?: string[];
+}): Promise<{ process: BaselineProcess; port: number }> {
   const frameArgs = options.frameBytes ? [`--frame-bytes=${options.frameBytes}`] : [];
   const bare = await onFreePort((port) =>
     startBaseline('bare-ws-server.ts', [`--port=${port}`, ...frameArgs], {
       ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
       logFile: path.join(options.workDir, 'bare-ws.log'),
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     }),
   );
   return { process: bare, port: Number(bare.ready.port) };

@@ -327,7 +327,9 @@ export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): 
       ['bare_small', 'bare ws (own frame)', 0],
     ] as const) {
       const cpus = ctx.serverCpus !== undefined ? { cpus: ctx.serverCpus } : {};
-      const { process: bare, port } = await startBareWs({ ...cpus, workDir: ctx.workDir, frameBytes });
+      // With --profile the baseline is profiled too: its per-delivery path beside Parley's.
+      const nodeArgs = ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${prefix}-ws-${round}-fanout.cpuprofile`] : [];
+      const { process: bare, port } = await startBareWs({ ...cpus, workDir: ctx.workDir, frameBytes, nodeArgs });
       try {
         await runAgainst(ctx, rec, prefix, label, bare.pid, () => `ws://127.0.0.1:${port}/`, '7262148410531840100', () => []);
       } finally {
