@@ -12,6 +12,7 @@
  *   node bench/run.ts --data-dir=/tmp/pb   keep Parley's DATA_DIR (users, the seeded history) for the next run
  *   node bench/run.ts --raw-clients        fan-out receivers use a minimal WebSocket client instead of `ws`
  *                                          (about 15-20% less load-generator CPU per received frame)
+ *   node bench/run.ts --parley-node-args="--max-semi-space-size=4"   node flags for Parley's process only (experiments)
  *   node bench/run.ts --fanout-single      fan-out without the 2-instance (Redis bus) rounds (iterating on one instance)
  *   --server-cpus=0 --load-cpus=1 --no-pin CPU pinning (default: server + PostgreSQL on core 0, load generator on core 1)
  *
