@@ -133,13 +133,24 @@ export async function migrateDataDir(options: { dataDir: string; pgPort: number;
   if (code !== 0) throw new Error(`npm run db:migrate failed (exit ${code}); log:\n${await tail(options.logFile)}`);
 }
 
+/**
+ * The node flags of `npm start` (package.json `scripts.start`, e.g. the young generation's size), so
+ * the benchmark starts Parley exactly as the README does.
+ */
+export function startScriptNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = scripts.start!.split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`unexpected start script: ${scripts.start}`);
+  return words.slice(1, -1);
+}
+
 export async function startParley(options: ParleyServerOptions): Promise<ParleyServer> {
   const env = childEnv({
     ...parleyBenchEnv(options),
     ...options.env,
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const { command, args } = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), 'src/server.ts']);
+  const { command, args } = pinned(options.cpus, process.execPath, [...startScriptNodeFlags(), ...(options.nodeArgs ?? []), 'src/server.ts']);
   const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   clusters.add(options.dataDir);
