@@ -147,4 +147,10 @@ export async function idleScenario(ctx: BenchContext, rec: ScenarioRecorder): Pr
     Number.isFinite(perSession) ? perSession <= 16 : null,
     `${formatNumber(perSession)} KiB per session (median)`,
   );
+  const bare = rec.median('bare_rss_per_connection');
+  rec.target(
+    'Idle: at most 1.5× the bare ws RSS per connection',
+    Number.isFinite(perSession / bare) ? perSession <= 1.5 * bare : null,
+    `${formatNumber(perSession)} vs ${formatNumber(bare)} KiB = ×${formatNumber(perSession / bare)}`,
+  );
 }
