@@ -7,11 +7,13 @@
  *   node bench/run.ts --repeat=5           repeats per figure (default 3; smoke 1)
  *   node bench/run.ts --smoke              tiny sizes, a few seconds per scenario (run by `npm test`)
  *   node bench/run.ts --render-md          only render BENCHMARKS.md from bench/results/latest.json
- *   node bench/run.ts --profile            Parley runs with --cpu-prof; profiles in bench/results/profiles/
+ *   node bench/run.ts --profile            Parley (and the fan-out's bare ws baseline) runs with --cpu-prof; profiles in bench/results/profiles/
  *                                          (summarise one with node bench/profile-summary.ts <file>)
  *   node bench/run.ts --data-dir=/tmp/pb   keep Parley's DATA_DIR (users, the seeded history) for the next run
  *   node bench/run.ts --raw-clients        fan-out receivers use a minimal WebSocket client instead of `ws`
  *                                          (about 15-20% less load-generator CPU per received frame)
+ *   node bench/run.ts --parley-node-args="--max-semi-space-size=4"   node flags for Parley's process only (experiments)
+ *   node bench/run.ts --fanout-single      fan-out without the 2-instance (Redis bus) rounds (iterating on one instance)
  *   --server-cpus=0 --load-cpus=1 --no-pin CPU pinning (default: server + PostgreSQL on core 0, load generator on core 1)
  *
  * This entry only decides the CPU pinning: it re-executes itself under `taskset` on the load

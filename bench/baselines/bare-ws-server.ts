@@ -5,13 +5,17 @@
  * connection (one room) as one `message_created` frame serialised once, then acknowledged.
  * No authentication, no database, no per-session sequence numbers.
  *
- *   node bench/baselines/bare-ws-server.ts --port=9000
+ *   node bench/baselines/bare-ws-server.ts --port=9000 [--frame-bytes=518]
+ * `--frame-bytes`: every `message_created` frame is made exactly this many bytes long (the content
+ * is padded or cut after its `bench#n#` mark), the size of Parley's frame measured in the same run,
+ * so both servers write the same bytes per delivery.
  * Prints one JSON line {"ready":true,"port":...} when listening.
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 
 const port = Number(process.argv.find((arg) => arg.startsWith('--port='))?.slice(7) ?? 0);
+const frameBytes = Number(process.argv.find((arg) => arg.startsWith('--frame-bytes='))?.slice(14) ?? 0);
 
 const author = {
   id: '7262148410531840001',
@@ -62,7 +66,15 @@ server.on('connection', (socket) => {
         edited_at: null,
       };
       // Serialised once, written to every socket as the same buffer.
-      const event = Buffer.from(JSON.stringify({ type: 'message_created', seq: 1, message }));
+      let text = JSON.stringify({ type: 'message_created', seq: 1, message });
+      const missing = frameBytes > 0 ? frameBytes - Buffer.byteLength(text) : 0;
+      if (missing !== 0) {
+        // Pad or cut the content (ASCII in the benchmark; at most down to its `bench#n# ` mark).
+        const mark = message.content.indexOf('# ', 6) + 2;
+        message.content = missing > 0 ? message.content + 'x'.repeat(missing) : message.content.slice(0, Math.max(mark, message.content.length + missing));
+        text = JSON.stringify({ type: 'message_created', seq: 1, message });
+      }
+      const event = Buffer.from(text);
       for (const client of server.clients) {
         if (client.readyState === WebSocket.OPEN) client.send(event, TEXT);
       }

@@ -183,10 +183,14 @@ export interface BenchContextOptions {
   serverCpus?: string;
   loadCpus?: string;
   profileDir?: string;
+  /** Extra node flags for Parley's process (`--parley-node-args=`, an experiment's knob, e.g. V8 heap sizing). */
+  parleyNodeArgs?: string[];
   /** A DATA_DIR kept across runs (seeded history, users), instead of one inside workDir. */
   dataDir?: string;
   /** Client of the fan-out receivers: `ws` by default, or the minimal one of raw-ws-client.ts. */
   fanoutClient?: ClientKind;
+  /** Fan-out: also run the 2-instance (Redis bus) rounds (default true; `--fanout-single` skips them). */
+  fanoutBus?: boolean;
   log: (message: string) => void;
 }
 
@@ -201,7 +205,9 @@ export class BenchContext {
   readonly jwtSecret = randomBytes(32).toString('base64url');
   readonly log: (message: string) => void;
   readonly profileDir?: string;
+  readonly parleyNodeArgs: string[];
   readonly fanoutClient: ClientKind;
+  readonly fanoutBus: boolean;
   readonly idleWaits: { label: string; idle: boolean; waited_ms: number; last_idle_percent: number }[] = [];
   #users: BenchUser[] = [];
   #serverCount = 0;
@@ -217,7 +223,9 @@ export class BenchContext {
     this.loadCpus = options.loadCpus;
     this.log = options.log;
     this.profileDir = options.profileDir;
+    this.parleyNodeArgs = options.parleyNodeArgs ?? [];
     this.fanoutClient = options.fanoutClient ?? 'ws';
+    this.fanoutBus = options.fanoutBus ?? true;
   }
 
   /**
@@ -274,7 +282,10 @@ export class BenchContext {
           jwtSecret: this.jwtSecret,
           logFile: path.join(this.workDir, `parley-${count}-${label}-${attempt}.log`),
           env,
-          nodeArgs: this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=parley-${count}-${label}.cpuprofile`] : [],
+          nodeArgs: [
+            ...this.parleyNodeArgs,
+            ...(this.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.profileDir}`, `--cpu-prof-name=parley-${count}-${label}.cpuprofile`] : []),
+          ],
         });
       } catch (error) {
         // Another program may take a port between the check and the listen: try other ports.

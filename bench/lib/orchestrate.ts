@@ -145,6 +145,8 @@ export async function main(argv: string[], pinning: { serverCpus?: string; loadC
     profileDir,
     ...(keptDataDir ? { dataDir: keptDataDir } : {}),
     fanoutClient: flag('raw-clients') ? 'raw' : 'ws',
+    fanoutBus: !flag('fanout-single'),
+    ...(value('parley-node-args') ? { parleyNodeArgs: value('parley-node-args')!.split(' ').filter(Boolean) } : {}),
     log,
   });
   const machine = machineInfo();

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResultsFile, ScenarioEntry } from './orchestrate.ts';
-import { projectRoot } from './servers.ts';
+import { projectRoot, startScriptNodeFlags } from './servers.ts';
 import { formatNumber, formatSummary } from './stats.ts';
 
 const escape = (text: string) => text.replace(/\|/g, '\\|');
@@ -98,7 +98,7 @@ export async function renderMarkdown(results: ResultsFile): Promise<string> {
   out.push('');
   out.push(
     [
-      '- Parley is started the README\'s way, `node src/server.ts`, with embedded PostgreSQL in a temporary `DATA_DIR`, one fresh process per repeat (the database persists across them). The environment it runs with:',
+      `- Parley is started the README's way, \`npm start\`'s command (\`${['node', ...startScriptNodeFlags(), 'src/server.ts'].join(' ')}\`, read from package.json), with embedded PostgreSQL in a temporary \`DATA_DIR\`, one fresh process per repeat (the database persists across them). The environment it runs with:`,
       `  \`${Object.entries(results.server_env)
         .map(([key, value]) => `${key}=${value}`)
         .join(' ')}\`; everything else is the default (pool of 10 connections, 30 s heartbeat, …).`,

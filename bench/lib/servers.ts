@@ -135,13 +135,24 @@ export async function migrateDataDir(options: { dataDir: string; pgPort: number;
   if (code !== 0) throw new Error(`npm run db:migrate failed (exit ${code}); log:\n${await tail(options.logFile)}`);
 }
 
+/**
+ * The node flags of `npm start` (package.json `scripts.start`, e.g. the young generation's size), so
+ * the benchmark starts Parley exactly as the README does.
+ */
+export function startScriptNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = scripts.start!.split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`unexpected start script: ${scripts.start}`);
+  return words.slice(1, -1);
+}
+
 export async function startParley(options: ParleyServerOptions): Promise<ParleyServer> {
   const env = childEnv({
     ...parleyBenchEnv(options),
     ...options.env,
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const { command, args } = pinned(options.cpus, process.execPath, [...(options.nodeArgs ?? []), 'src/server.ts']);
+  const { command, args } = pinned(options.cpus, process.execPath, [...startScriptNodeFlags(), ...(options.nodeArgs ?? []), 'src/server.ts']);
   const child = spawn(command, args, { cwd: options.root ?? projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   clusters.add(options.dataDir);
@@ -317,11 +328,19 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>): Promis
 }
 
 /** The bare `ws` baseline (bench/baselines/bare-ws-server.ts) on the server CPUs; resolves with its pid and port. */
-export async function startBareWs(options: { cpus?: string; workDir: string }): Promise<{ process: BaselineProcess; port: number }> {
+export async function startBareWs(options: {
+  cpus?: string;
+  workDir: string;
+  frameBytes?: number;
+  /** e.g. --cpu-prof (`--profile`), to compare its profile with Parley's. */
+  nodeArgs?: string[];
+}): Promise<{ process: BaselineProcess; port: number }> {
+  const frameArgs = options.frameBytes ? [`--frame-bytes=${options.frameBytes}`] : [];
   const bare = await onFreePort((port) =>
-    startBaseline('bare-ws-server.ts', [`--port=${port}`], {
+    startBaseline('bare-ws-server.ts', [`--port=${port}`, ...frameArgs], {
       ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
       logFile: path.join(options.workDir, 'bare-ws.log'),
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     }),
   );
   return { process: bare, port: Number(bare.ready.port) };

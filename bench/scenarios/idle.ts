@@ -19,11 +19,25 @@ async function stableRss(pid: number): Promise<number> {
   return samples.sort((a, b) => a - b)[1]!;
 }
 
-/** V8 heap used and external memory (bytes) from Parley's /metrics (prom-client default metrics). */
-async function heapFigures(baseUrl: string): Promise<{ heap: number; external: number }> {
+interface HeapFigures {
+  heap: number;
+  external: number;
+  /** Committed size of V8's young generation (semi-spaces) and old generation. */
+  newSpace: number;
+  oldSpace: number;
+}
+
+/** V8 heap used, external memory and the committed heap spaces (bytes) from Parley's /metrics (prom-client default metrics). */
+async function heapFigures(baseUrl: string): Promise<HeapFigures> {
   const text = await (await fetch(`${baseUrl}/metrics`, { headers: metricsHeaders })).text();
-  const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return { heap: read('nodejs_heap_size_used_bytes'), external: read('nodejs_external_memory_bytes') };
+  const read = (name: string, labels = '(?:\\{[^}]*\\})?') => Number(new RegExp(`^${name}${labels}\\s+([0-9.eE+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const space = (name: string) => read('nodejs_heap_space_size_total_bytes', `\\{space="${name}"\\}`);
+  return {
+    heap: read('nodejs_heap_size_used_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+    newSpace: space('new'),
+    oldSpace: space('old'),
+  };
 }
 
 async function measure(
@@ -34,7 +48,7 @@ async function measure(
   urlOf: (index: number) => string,
   databasePids: () => number[],
   metricsBaseUrl?: string,
-): Promise<{ perSessionKiB: number; opened: number; connectRate: number; heapKiB?: number; externalKiB?: number }> {
+): Promise<{ perSessionKiB: number; opened: number; connectRate: number; heapKiB?: number; externalKiB?: number; newSpaceKiB?: number; oldSpaceKiB?: number }> {
   const count = ctx.sizes.idleSessions;
   await ctx.waitQuiet(pid);
   await ctx.waitIdle(`${label} idle`);
@@ -67,7 +81,12 @@ async function measure(
   );
   const heap =
     heapBefore && heapAfter && live > 0
-      ? { heapKiB: (heapAfter.heap - heapBefore.heap) / live / 1024, externalKiB: (heapAfter.external - heapBefore.external) / live / 1024 }
+      ? {
+          heapKiB: (heapAfter.heap - heapBefore.heap) / live / 1024,
+          externalKiB: (heapAfter.external - heapBefore.external) / live / 1024,
+          newSpaceKiB: (heapAfter.newSpace - heapBefore.newSpace) / live / 1024,
+          oldSpaceKiB: (heapAfter.oldSpace - heapBefore.oldSpace) / live / 1024,
+        }
       : {};
   return { perSessionKiB, opened: live, connectRate: opened.sessions.length / opened.connect_s, ...heap };
 }
@@ -79,6 +98,8 @@ export async function idleScenario(ctx: BenchContext, rec: ScenarioRecorder): Pr
   });
   rec.figure('parley_heap_per_session', 'Parley: of which V8 heap used per session (GET /metrics)', 'KiB', 'lower');
   rec.figure('parley_external_per_session', 'Parley: of which external memory (Buffers) per session', 'KiB', 'lower');
+  rec.figure('parley_new_space_per_session', 'Parley: V8 young generation committed, growth per session', 'KiB', 'lower');
+  rec.figure('parley_old_space_per_session', 'Parley: V8 old space committed, growth per session', 'KiB', 'lower');
   rec.figure('bare_rss_per_connection', `bare ws: server RSS per idle connection (${count.toLocaleString('en-US')} connections)`, 'KiB', 'lower', { is_baseline: true });
   rec.figure('parley_connect_rate', 'Parley: sessions opened per second (upgrade + token check + ready)', 'sessions/s', 'higher', {
     baseline: 'bare_connect_rate',
@@ -103,6 +124,8 @@ export async function idleScenario(ctx: BenchContext, rec: ScenarioRecorder): Pr
       rec.record('parley_rss_per_session', parley.perSessionKiB);
       rec.record('parley_heap_per_session', parley.heapKiB ?? Number.NaN);
       rec.record('parley_external_per_session', parley.externalKiB ?? Number.NaN);
+      rec.record('parley_new_space_per_session', parley.newSpaceKiB ?? Number.NaN);
+      rec.record('parley_old_space_per_session', parley.oldSpaceKiB ?? Number.NaN);
       rec.record('parley_connect_rate', parley.connectRate);
     } finally {
       await server.stop();
@@ -123,5 +146,11 @@ export async function idleScenario(ctx: BenchContext, rec: ScenarioRecorder): Pr
     'Idle: at most 16 KiB of server RSS per authenticated session',
     Number.isFinite(perSession) ? perSession <= 16 : null,
     `${formatNumber(perSession)} KiB per session (median)`,
+  );
+  const bare = rec.median('bare_rss_per_connection');
+  rec.target(
+    'Idle: at most 1.5× the bare ws RSS per connection',
+    Number.isFinite(perSession / bare) ? perSession <= 1.5 * bare : null,
+    `${formatNumber(perSession)} vs ${formatNumber(bare)} KiB = ×${formatNumber(perSession / bare)}`,
   );
 }
