@@ -40,6 +40,7 @@ import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.
 import jsonBodyPlugin from './plugins/json-body-plugin.ts';
 import securityPlugin from './plugins/security-plugin.ts';
 import serializerSchemaPlugin from './plugins/serializer-schema-plugin.ts';
+import { cachedSerializerFactory } from './plugins/serializer-cache.ts';
 import rateLimitPlugin from './plugins/rate-limit-plugin.ts';
 import { resolveBudgets } from './domain/rate-limit-budgets.ts';
 import { RateLimiter } from './rate-limits/rate-limiter.ts';
@@ -158,6 +159,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
     pluginTimeout: 120_000,
     requestIdHeader: false,
+    // Response serializers compiled once per process, not once per app (src/plugins/serializer-cache.ts).
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     // Errors Fastify and Node would answer in their own JSON become problem details too.
     frameworkErrors,
     clientErrorHandler,

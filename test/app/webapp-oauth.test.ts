@@ -13,6 +13,9 @@ import { launch, open, shot } from '../helpers/webapp-page.ts';
 declare const document: any;
 declare const sessionStorage: any;
 
+// One browser for the file (closed at its end); every test opens its own isolated context in it.
+const browser = await launch(t);
+
 t.test('"Continue with GitHub" signs a new user into /app through the provider', async (t) => {
   const provider = await startOAuthServer(t);
   const { OAUTH_GOOGLE_CLIENT_ID: _id, OAUTH_GOOGLE_CLIENT_SECRET: _secret, ...githubAndFacebook } = provider.config;
@@ -20,7 +23,6 @@ t.test('"Continue with GitHub" signs a new user into /app through the provider',
   const login = `octo${Date.now().toString(36).slice(-5)}`;
   provider.profiles.github = { user: { id: 515151, login, name: null }, emails: [{ email: `${login}@example.com`, primary: true, verified: true }] };
 
-  const browser = await launch(t);
   const user = await open(t, browser, baseUrl, 'octo');
   const { page } = user;
   const button = await page.waitForSelector('::-p-xpath(//a[normalize-space(.)="Continue with GitHub"])', { timeout: 15_000 });
@@ -55,7 +57,6 @@ t.test('consent denied at the provider: back on the sign-in screen with the reas
     redirect.url.searchParams.delete('code');
     redirect.url.searchParams.set('error', 'access_denied');
   });
-  const browser = await launch(t);
   const user = await open(t, browser, baseUrl, 'shy');
   const { page } = user;
   const button = await page.waitForSelector('::-p-xpath(//a[normalize-space(.)="Continue with Google"])', { timeout: 15_000 });
@@ -70,7 +71,6 @@ t.test('consent denied at the provider: back on the sign-in screen with the reas
 
 t.test('no provider configured: no buttons, and no refresh on start', async (t) => {
   const { baseUrl } = await build(t);
-  const browser = await launch(t);
   const user = await open(t, browser, baseUrl, 'plain');
   await user.page.waitForSelector('form button[type=submit]');
   // open() waited for the network to be idle: the provider list has been answered by now.

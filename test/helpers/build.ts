@@ -7,6 +7,8 @@ import { configWith, type Config } from '../../src/config.ts';
 import { budgetNames, type BudgetOverrides } from '../../src/domain/rate-limit-budgets.ts';
 import { contractViolations, headerViolations } from './contract.ts';
 import { createTestDatabase } from './database.ts';
+// Compiles the OpenAPI meta-schema once per test process instead of once per app.
+import './spec-validator-cache.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
