@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { compileOncePerKey } from './domain/compile-once.ts';
 import { findUnstorableText } from './domain/storable-text.ts';
 
 /**
@@ -56,18 +57,5 @@ export function requestValidatorCompiler(): FastifySchemaCompiler<unknown> {
     validateStorable.errors = null as typeof validate.errors;
     return validateStorable;
   };
-  return (route) => {
-    let key: string;
-    try {
-      key = `${route.httpPart ?? ''}\0${JSON.stringify(route.schema)}`;
-    } catch {
-      return compile(route); // not plain JSON (never from openapi.yaml): compile without keeping it
-    }
-    let validator = compiled.get(key);
-    if (!validator) {
-      validator = compile(route);
-      compiled.set(key, validator);
-    }
-    return validator;
-  };
+  return compileOncePerKey(compiled, (route) => `${route.httpPart ?? ''}\0${JSON.stringify(route.schema)}`, compile);
 }

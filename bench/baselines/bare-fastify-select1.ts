@@ -7,6 +7,7 @@
  */
 import Fastify from 'fastify';
 import pg from 'pg';
+import { serveBaseline } from './serve-fastify.ts';
 
 const arg = (name: string) => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
 const port = Number(arg('port') ?? 0);
@@ -18,15 +19,4 @@ app.get('/select1', async () => {
   return { ok: result.rows[0].ok as number };
 });
 
-await app.listen({ host: '127.0.0.1', port });
-const address = app.server.address();
-console.log(JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : port, pid: process.pid }));
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    void app
-      .close()
-      .then(() => pool.end())
-      .finally(() => process.exit(0));
-  });
-}
+await serveBaseline(app, port, pool);

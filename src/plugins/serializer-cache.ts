@@ -1,4 +1,5 @@
 import { SerializerSelector, type SerializerFactory } from '@fastify/fast-json-stringify-compiler';
+import { compileOncePerKey } from '../domain/compile-once.ts';
 
 /**
  * Fastify compiles one serializer per response schema for every app it builds: about 0.4 s of CPU
@@ -13,18 +14,5 @@ const compileSerializers = SerializerSelector();
 export const cachedSerializerFactory: SerializerFactory = (externalSchemas, options) => {
   const compile = compileSerializers(externalSchemas, options);
   const shared = JSON.stringify([externalSchemas ?? null, options ?? null]);
-  return (route) => {
-    let key: string;
-    try {
-      key = `${shared}\0${JSON.stringify(route.schema)}`;
-    } catch {
-      return compile(route); // not plain JSON (never from openapi.yaml): compile without keeping it
-    }
-    let serializer = compiled.get(key);
-    if (!serializer) {
-      serializer = compile(route);
-      compiled.set(key, serializer);
-    }
-    return serializer;
-  };
+  return compileOncePerKey(compiled, (route) => `${shared}\0${JSON.stringify(route.schema)}`, compile);
 };

@@ -5,7 +5,7 @@
 // message seen by an instance does not make it drop the message committed before it. Three real server
 // processes on one real redis-server; instance 1 talks to Redis through a proxy that parks its
 // PUBLISH (the barrier), so the race happens on purpose.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { ServerFrame } from '../../generated/asyncapi-types.ts';
 import { register } from '../helpers/build.ts';
 import { createRoom, join, openDm } from '../helpers/chat.ts';
@@ -15,11 +15,14 @@ import { pollUntil, startInstances } from '../helpers/instances.ts';
 import { startPublishHoldingProxy } from '../helpers/publish-holding-proxy.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
-t.test('a room removal committed before a message, published after it: the removed user never gets the message', async (t) => {
+/**
+ * Three instances on one real redis-server; instance 1 (b) reaches Redis through a proxy that can
+ * park its PUBLISH. A long gap hold: a parked event is waited for, not read around (the fallback
+ * for an event that never comes is covered in test/bus/event-bus-contract.test.ts).
+ */
+async function startRace(t: Test) {
   const redis = await startRedis(t);
   const proxy = await startPublishHoldingProxy(t, redis.url);
-  // A long gap hold: the parked removal is waited for, not read around (the fallback for an event
-  // that never comes is covered in test/bus/event-bus-contract.test.ts).
   const { instances } = await startInstances(
     t,
     3,
@@ -27,6 +30,11 @@ t.test('a room removal committed before a message, published after it: the remov
     (index): Record<string, string> => (index === 1 ? { REDIS_URL: proxy.url } : {}),
   );
   const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+  return { proxy, a, b, c };
+}
+
+t.test('a room removal committed before a message, published after it: the removed user never gets the message', async (t) => {
+  const { proxy, a, b, c } = await startRace(t);
   const [owner, removed, witness, sender] = [await register(a.api), await register(a.api), await register(a.api), await register(a.api)];
   const room = await createRoom(a.api, owner);
   const other = await createRoom(a.api, owner, { name: 'other' });
@@ -67,15 +75,7 @@ t.test('a room removal committed before a message, published after it: the remov
 });
 
 t.test('a guild kick committed before messages in two channels, published after them: the kicked user gets neither', async (t) => {
-  const redis = await startRedis(t);
-  const proxy = await startPublishHoldingProxy(t, redis.url);
-  const { instances } = await startInstances(
-    t,
-    3,
-    { EVENT_BUS: 'redis', REDIS_URL: redis.url, BUS_GAP_HOLD_MS: '600000' },
-    (index): Record<string, string> => (index === 1 ? { REDIS_URL: proxy.url } : {}),
-  );
-  const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+  const { proxy, a, b, c } = await startRace(t);
   const { owner, guild, generalId } = await createGuild(a.api);
   const second = await a.api('POST', `/api/v1/guilds/${guild.id}/channels`, { token: owner.token, body: { name: 'second' } });
   t.equal(second.status, 201);
@@ -121,15 +121,7 @@ t.test('a guild kick committed before messages in two channels, published after 
 });
 
 t.test("a channel's first message seen by an instance, published before its predecessor: both delivered, in order", async (t) => {
-  const redis = await startRedis(t);
-  const proxy = await startPublishHoldingProxy(t, redis.url);
-  const { instances } = await startInstances(
-    t,
-    3,
-    { EVENT_BUS: 'redis', REDIS_URL: redis.url, BUS_GAP_HOLD_MS: '600000' },
-    (index): Record<string, string> => (index === 1 ? { REDIS_URL: proxy.url } : {}),
-  );
-  const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+  const { proxy, a, b, c } = await startRace(t);
   const [sender, reader] = [await register(a.api), await register(a.api)];
   const markers = await createRoom(a.api, sender, { name: 'markers' });
   await join(a.api, markers.id, reader);
