@@ -137,7 +137,7 @@ export async function httpLoad(options: HttpLoadOptions): Promise<HttpLoadResult
   measuring = true;
   measureStart = performance.now();
   const deadline = measureStart + options.durationMs;
-  while (!stopping && performance.now() < deadline) await sleep(Math.min(50, deadline - performance.now()));
+  while (!stopping && performance.now() < deadline) await sleep(Math.max(0, Math.min(50, deadline - performance.now())));
   measureEnd = performance.now();
   measuring = false;
   stopping = true;
