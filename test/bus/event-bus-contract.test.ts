@@ -3,11 +3,10 @@ import t, { type Test } from 'tap';
 import { PostgresTransport } from '../../src/bus/postgres-transport.ts';
 import { RedisTransport } from '../../src/bus/redis-transport.ts';
 import { SharedEventBus, type GapFiller } from '../../src/bus/shared-event-bus.ts';
-import { createDatabasePool } from '../../src/db/pool.ts';
 import type { DomainEvent } from '../../src/events/domain-events.ts';
 import { InProcessEventBus, type EventBus } from '../../src/events/event-bus.ts';
 import { eventually } from '../helpers/server-process.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestPool } from '../helpers/database.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 /**
@@ -83,12 +82,7 @@ const harnesses: Record<string, (t: Test) => Promise<Harness>> = {
     };
   },
   async postgres(t) {
-    const database = await createTestDatabase();
-    const pool = await createDatabasePool(database.url, 4);
-    t.teardown(async () => {
-      await pool.end();
-      await database.drop();
-    });
+    const { database, pool } = await createTestPool(t, 4);
     return {
       shared: true,
       instances: (count, history = []) =>
@@ -288,12 +282,7 @@ t.test('redis bus: Redis stopped for a while and restarted: not healthy meanwhil
 });
 
 t.test('postgres bus: the LISTEN connection killed: resync once it listens again', async (t) => {
-  const database = await createTestDatabase();
-  const pool = await createDatabasePool(database.url, 4);
-  t.teardown(async () => {
-    await pool.end();
-    await database.drop();
-  });
+  const { database, pool } = await createTestPool(t, 4);
   const bus = await sharedBus(t, new PostgresTransport(database.url, pool), []);
   const resyncs: string[] = [];
   bus.onResync((reason) => resyncs.push(reason));

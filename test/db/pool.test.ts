@@ -2,17 +2,13 @@ import t from 'tap';
 import { SchemaValidationError, sql } from 'slonik';
 import { z } from 'zod';
 import { exactColumns, isExactColumns } from '../../src/db/exact-columns.ts';
-import { createDatabasePool } from '../../src/db/pool.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestPool } from '../helpers/database.ts';
 
 const numberRow = z.object({ n: z.number() });
 const transformed = z.object({ n: z.number().transform((value) => value * 2) });
 
 t.test('the row parser validates every row synchronously and applies transforms', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const pool = await createDatabasePool(database.url, 2);
-  t.teardown(() => pool.end());
+  const { pool } = await createTestPool(t, 2);
   t.same(await pool.any(sql.type(numberRow)`SELECT g AS n FROM generate_series(1, 3) g`), [{ n: 1 }, { n: 2 }, { n: 3 }]);
   t.same(await pool.one(sql.type(transformed)`SELECT 21 AS n`), { n: 42 }, 'the parsed value replaces the row');
   const failure = await pool.any(sql.type(numberRow)`SELECT 1 AS n UNION ALL SELECT NULL`).catch((error: unknown) => error);
@@ -20,10 +16,7 @@ t.test('the row parser validates every row synchronously and applies transforms'
 });
 
 t.test('named prepared statements survive reuse on every pooled connection and inside transactions', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const pool = await createDatabasePool(database.url, 3);
-  t.teardown(() => pool.end());
+  const { pool } = await createTestPool(t, 3);
   const query = (n: number) => sql.prepared('pool_test_echo', numberRow)`SELECT ${n}::int AS n`;
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.one(query(i))));
   t.same(results.map((row) => row.n), Array.from({ length: 20 }, (_, i) => i));
@@ -31,10 +24,7 @@ t.test('named prepared statements survive reuse on every pooled connection and i
 });
 
 t.test('exact columns: the column list is checked once per result instead of each row (names and types)', async (t) => {
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const pool = await createDatabasePool(database.url, 2);
-  t.teardown(() => pool.end());
+  const { pool } = await createTestPool(t, 2);
   const row = exactColumns<{ id: string; label: string; at: string; ok: boolean }>({ id: 'int8', label: 'text', at: 'timestamptz', ok: 'bool' });
   const rows = await pool.any(
     sql.prepared('exact_columns_test', row)`

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Test } from 'tap';
+import { createDatabasePool, type DatabasePool } from '../../src/db/pool.ts';
 
 /**
  * `npm test` (scripts/test.ts) starts one PostgreSQL for the run (embedded, or DATABASE_URL),
@@ -56,4 +58,18 @@ export async function createTestDatabase(
       }
     },
   };
+}
+
+/**
+ * A fresh migrated database and a Slonik pool of `size` on it, both gone at the end of `t`
+ * (the pool ends first, then the database is dropped).
+ */
+export async function createTestPool(t: Test, size: number): Promise<{ database: { url: string; name: string }; pool: DatabasePool }> {
+  const database = await createTestDatabase();
+  const pool = await createDatabasePool(database.url, size);
+  t.teardown(async () => {
+    await pool.end();
+    await database.drop();
+  });
+  return { database, pool };
 }

@@ -4,15 +4,10 @@ import t from 'tap';
 import { createDatabasePool } from '../../src/db/pool.ts';
 import { WindowCounter } from '../../src/domain/fixed-window-limiter.ts';
 import { PostgresCounterStore } from '../../src/rate-limits/postgres-counter-store.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, createTestPool } from '../helpers/database.ts';
 
 t.test('two stores on one database count one window, as WindowCounter does', async (t) => {
-  const database = await createTestDatabase();
-  const pool = await createDatabasePool(database.url, 4);
-  t.teardown(async () => {
-    await pool.end();
-    await database.drop();
-  });
+  const { pool } = await createTestPool(t, 4);
   const stores = [new PostgresCounterStore(() => pool), new PostgresCounterStore(() => pool)];
   const reference = new WindowCounter();
   // [store, key, windowMs, now]: hits alternate between the stores, windows end and start over.
