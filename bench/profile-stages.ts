@@ -14,20 +14,9 @@
  * running, usually the socket `writev` of pg. That stage is therefore "socket write to PostgreSQL,
  * including PostgreSQL running on the shared core", not Node's own CPU.
  */
-import { readFileSync } from 'node:fs';
+import { readCpuProfile, type ProfileNode } from './lib/cpu-profile.ts';
 import path from 'node:path';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const file = process.argv[2];
 if (!file) {
@@ -36,10 +25,7 @@ if (!file) {
 }
 const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const gapMs = Number(option('gap-ms') ?? 800);
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const parent = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+const { profile, byId, parent } = readCpuProfile(file);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 // Relative to the checkout the profile was taken in (this one or a worktree elsewhere).
 const where = (node: ProfileNode) =>

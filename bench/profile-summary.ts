@@ -4,22 +4,9 @@
  *
  *   node bench/profile-summary.ts bench/results/profiles/parley-2-fanout.cpuprofile [--top=25] [--filter=src/]
  */
-import { readFileSync } from 'node:fs';
+import { readCpuProfile, type ProfileNode } from './lib/cpu-profile.ts';
 import path from 'node:path';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const file = process.argv[2];
 if (!file) {
@@ -28,11 +15,7 @@ if (!file) {
 }
 const top = Number(process.argv.find((arg) => arg.startsWith('--top='))?.slice(6) ?? 25);
 const filter = process.argv.find((arg) => arg.startsWith('--filter='))?.slice(9);
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const parent = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+const { profile, byId, parent } = readCpuProfile(file);
 
 // Time per sample: the delta to the next sample (µs).
 const selfUs = new Map<number, number>();
