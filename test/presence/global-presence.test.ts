@@ -50,6 +50,8 @@ t.test('a silent instance: its users offline once (not those online elsewhere), 
 
   // x knows u1 and u2 (from before this instance listened); y shows u2 too; u3 connects to x later.
   await heartbeat('x', { u1: 'online', u2: 'online' });
+  // x's snapshot is stored at time 0 before the clock moves (a PUBLISH resolves before delivery).
+  t.ok(await eventually(() => presence.visibleOnlineUserIds().includes('u1'), 10_000), "x's first heartbeat handled");
   now = 900;
   await heartbeat('y', { u2: 'online' });
   await change('x', 'u3', 'online', ['c1']);
