@@ -10,6 +10,7 @@
 import { HIGH_FRAME_RATE_ENV, type BenchContext, type ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats, type ClientSession } from '../lib/gateway-clients.ts';
 import { addMember, createRoom, inBatches, type BenchUser } from '../lib/parley-api.ts';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBareWs, startRedisServer } from '../lib/servers.ts';
 import { ACK, benchNumber, ERROR, MARK } from '../lib/frame-marks.ts';
@@ -187,6 +188,35 @@ function cpuPerDelivery(cpu: { server_cpu_percent: number }, startedAt: number, 
   return (cpuSeconds * 1e6) / Math.max(1, messages * receivers);
 }
 
+/**
+ * Voluntary context switches (the thread blocked: nothing to read, or waiting for PostgreSQL) of
+ * the main threads of the load generator (this process) and the server.
+ */
+class SleepMeter {
+  readonly #pid: number;
+  readonly #loadgen = mainThreadSleeps(process.pid);
+  readonly #server: number;
+
+  constructor(pid: number) {
+    this.#pid = pid;
+    this.#server = mainThreadSleeps(pid);
+  }
+
+  stop(): { loadgen: number; server: number } {
+    return { loadgen: mainThreadSleeps(process.pid) - this.#loadgen, server: mainThreadSleeps(this.#pid) - this.#server };
+  }
+}
+
+/** Voluntary context switches of the main thread of `pid` (NaN when unreadable). */
+function mainThreadSleeps(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const roomByDataDir = new Map<string, string>();
 
 async function fanoutRoom(ctx: BenchContext, baseUrl: string, users: BenchUser[]): Promise<string> {
@@ -256,10 +286,21 @@ async function runAgainst(
     await ctx.waitIdle(`${label} fan-out max`);
     const meter = new CpuMeter(pid, databasePids);
     meter.start();
+    const sleeps = new SleepMeter(pid);
     const maxStarted = performance.now();
     const sentBeforeMax = driver.next;
     const max = await driver.asFastAsAcksAllow(warmupMs, durationMs);
     const cpu = meter.stop();
+    {
+      // How often each side went to sleep waiting for the other (voluntary context switches) per
+      // delivery: a write to a loopback socket whose reader sleeps must wake it, which costs the
+      // writer far more than queueing bytes for a reader that is busy (bench/analysis.md, round 3).
+      const slept = sleeps.stop();
+      const deliveries = Math.max(1, (driver.next - sentBeforeMax) * receivers);
+      ctx.log(
+        `  ${label} as fast as acks allow: sleeps per 1,000 deliveries: load generator ${formatNumber((1000 * slept.loadgen) / deliveries)}, server ${formatNumber((1000 * slept.server) / deliveries)}`,
+      );
+    }
     rec.cpu(`${label}: as fast as acks allow × ${receivers}`, cpu);
     if (prefix !== 'bus2') rec.record(`${prefix}_cpu_us_per_delivery_max`, cpuPerDelivery(cpu, maxStarted, driver.next - sentBeforeMax, receivers));
     rec.record(`${prefix}_max_deliveries`, max.deliveries / max.seconds);

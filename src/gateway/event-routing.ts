@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { takeAfterAuthorDelivery } from '../events/author-delivery.ts';
 import type { DomainEvent } from '../events/domain-events.ts';
 import type { ChannelAudience, GatewayUsers } from './gateway-ports.ts';
 import { outboundEvent, type OutboundEvent } from './outbound-event.ts';
-import type { SessionRegistry, UserSubscriptions } from './session-registry.ts';
+import type { FirstRecipient, SessionRegistry, UserSubscriptions } from './session-registry.ts';
 
 /** Where routed events go out (the gateway: it delivers through the registry and counts metrics). */
 export interface EventDelivery {
-  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string): void;
+  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string, first?: FirstRecipient): void;
   deliverToUsers(users: Iterable<UserSubscriptions>, event: OutboundEvent): void;
 }
 
@@ -109,9 +110,14 @@ export class EventRouter {
     const delivery = this.#delivery;
     const registry = this.#registry;
     switch (event.type) {
-      case 'message.created':
-        delivery.deliverToChannel(event.channel_id, outboundEvent('message_created', { message: event.message }));
+      case 'message.created': {
+        // The sender's hook (its ack) goes between the author's sessions and everyone else.
+        const then = takeAfterAuthorDelivery(event);
+        const frame = outboundEvent('message_created', { message: event.message });
+        if (then) delivery.deliverToChannel(event.channel_id, frame, undefined, { userId: event.message.author.id, then });
+        else delivery.deliverToChannel(event.channel_id, frame);
         return;
+      }
       case 'message.updated':
         delivery.deliverToChannel(event.channel_id, outboundEvent('message_updated', { message: event.message }));
         return;

@@ -8,8 +8,17 @@ import type { MessagesService } from '../services/messages-service.ts';
  * (same validation, authorization, nonce idempotency, events after commit).
  */
 export interface GatewayChat {
-  /** Resolves after commit with the stored message (the earlier one for a repeated nonce). */
-  sendMessage(auth: AuthContext, channelId: string, input: { content: string; nonce?: string; reply_to_id?: string }): Promise<Message>;
+  /**
+   * Resolves after commit with the stored message (the earlier one for a repeated nonce).
+   * `onAuthorDelivered` may be called before that, once the author's own sessions have the new
+   * message and before the rest of the channel gets it (messages-service `send`).
+   */
+  sendMessage(
+    auth: AuthContext,
+    channelId: string,
+    input: { content: string; nonce?: string; reply_to_id?: string },
+    onAuthorDelivered?: (message: Message) => void,
+  ): Promise<Message>;
   join(auth: AuthContext, channelId: string): Promise<void>;
   leave(auth: AuthContext, channelId: string): Promise<void>;
   typing(auth: AuthContext, channelId: string): Promise<void>;
@@ -19,7 +28,7 @@ export interface GatewayChat {
 export function createGatewayChat(services: { messages: MessagesService; channels: ChannelsService }): GatewayChat {
   const { messages, channels } = services;
   return {
-    sendMessage: async (auth, channelId, input) => (await messages.send(auth, channelId, input)).message,
+    sendMessage: async (auth, channelId, input, onAuthorDelivered) => (await messages.send(auth, channelId, input, onAuthorDelivered)).message,
     join: async (auth, channelId) => {
       await channels.addChannelMember(auth, channelId, auth.userId);
     },

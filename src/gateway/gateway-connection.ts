@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData } from 'ws';
-import type { ClientFrame, ErrorCode, ServerFrame, User } from '../../generated/asyncapi-types.ts';
+import type { ClientFrame, ErrorCode, Message, ServerFrame, User } from '../../generated/asyncapi-types.ts';
 import { clientFrameValidators, isClientFrameType } from '../../generated/asyncapi-validators.js';
 import type { Config } from '../config.ts';
 import { fieldErrors } from '../plugins/errors-plugin.ts';
@@ -485,12 +485,26 @@ export class GatewayConnection implements SessionSink, SocketOwner {
       }
       switch (frame.type) {
         case 'send_message': {
-          const message = await chat.sendMessage(auth, frame.channel_id, {
-            content: frame.content,
-            ...(frame.nonce !== undefined ? { nonce: frame.nonce } : {}),
-            ...(frame.reply_to_id !== undefined ? { reply_to_id: frame.reply_to_id } : {}),
-          });
-          this.send({ type: 'ack', ...ref, message });
+          // Acked once: in the middle of the fan-out when this process delivers the new message
+          // (after the author's own sessions, before the rest of the channel), else when the send
+          // returns (a nonce hit, an event held back by the bus or a gated channel).
+          let acked = false;
+          const ack = (message: Message) => {
+            if (acked) return;
+            acked = true;
+            this.send({ type: 'ack', ...ref, message });
+          };
+          const message = await chat.sendMessage(
+            auth,
+            frame.channel_id,
+            {
+              content: frame.content,
+              ...(frame.nonce !== undefined ? { nonce: frame.nonce } : {}),
+              ...(frame.reply_to_id !== undefined ? { reply_to_id: frame.reply_to_id } : {}),
+            },
+            ack,
+          );
+          ack(message);
           return;
         }
         case 'join':

@@ -17,7 +17,7 @@ import type { GatewaySocket } from './gateway-socket.ts';
 import { EventRouter, type EventDelivery } from './event-routing.ts';
 import { outboundEvent, type OutboundEvent } from './outbound-event.ts';
 import { PresenceTracker, type PresenceChange, type SettablePresenceStatus } from './presence.ts';
-import { SessionRegistry, type UserSubscriptions } from './session-registry.ts';
+import { SessionRegistry, type FirstRecipient, type UserSubscriptions } from './session-registry.ts';
 
 /**
  * Everything the gateway uses from the rest of the application, built before it (src/app.ts):
@@ -298,8 +298,8 @@ export class Gateway implements ConnectionHost, EventDelivery {
   }
 
   /** Delivers an event to a channel's subscribers and records the metrics. */
-  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string): void {
-    this.#sent(event, this.registry.deliverToChannel(channelId, event, exceptUserId));
+  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string, first?: FirstRecipient): void {
+    this.#sent(event, this.registry.deliverToChannel(channelId, event, exceptUserId, first));
   }
 
   deliverToUsers(users: Iterable<UserSubscriptions>, event: OutboundEvent): void {

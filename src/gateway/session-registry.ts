@@ -32,6 +32,12 @@ export class UserSubscriptions {
   }
 }
 
+/** A user whose sessions get an event before the rest of the channel, and what runs in between. */
+export interface FirstRecipient {
+  userId: string;
+  then: () => void;
+}
+
 export interface RevocationNote {
   at: number;
   sessionIds: Set<string> | 'all';
@@ -237,13 +243,36 @@ export class SessionRegistry {
 
   // ───────────────────────────── delivery
 
-  /** Delivers the event to every session of every user subscribed to the channel. */
-  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string): number {
+  /**
+   * Delivers the event to every session of every user subscribed to the channel. With `first`:
+   * that user's sessions (if subscribed) get it first, then `first.then()` runs, then the others,
+   * all in this one synchronous call (nothing else can be delivered in between).
+   */
+  deliverToChannel(channelId: string, event: OutboundEvent, exceptUserId?: string, first?: FirstRecipient): number {
     const users = this.#channelUsers.get(channelId);
-    if (!users) return 0;
+    let sent = 0;
+    let skip: UserSubscriptions | undefined;
+    if (first) {
+      const author = this.#users.get(first.userId);
+      if (author && author.userId !== exceptUserId && users?.has(author)) {
+        skip = author;
+        for (const session of author.sessions) if (session.deliver(event)) sent += 1;
+      }
+      try {
+        first.then();
+      } finally {
+        // A throwing hook must not cost the others their event.
+        if (users) sent += this.#deliverEach(users, event, exceptUserId, skip);
+      }
+      return sent;
+    }
+    return users ? this.#deliverEach(users, event, exceptUserId, skip) : 0;
+  }
+
+  #deliverEach(users: Set<UserSubscriptions>, event: OutboundEvent, exceptUserId: string | undefined, skip: UserSubscriptions | undefined): number {
     let sent = 0;
     for (const subscriptions of users) {
-      if (subscriptions.userId === exceptUserId) continue;
+      if (subscriptions === skip || subscriptions.userId === exceptUserId) continue;
       for (const session of subscriptions.sessions) if (session.deliver(event)) sent += 1;
     }
     return sent;

@@ -147,7 +147,7 @@ export type SendTarget = z.infer<typeof sendTargetSchema>;
  * insertMessagesChecked), after these locks are held.
  */
 export function lockChannelsForSend(db: CommonQueryMethods, channelIds: readonly string[]): Promise<readonly SendTarget[]> {
-  return db.any(sql.type(sendTargetSchema)`
+  return db.any(sql.prepared('lock_channels_for_send', sendTargetSchema)`
     SELECT c.id, c.type, c.visibility, c.guild_id, c.last_allocated_id FROM channels c
     WHERE c.id = ANY(${ids(channelIds)})
     ORDER BY c.id

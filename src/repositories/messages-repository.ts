@@ -94,7 +94,11 @@ export async function insertMessagesChecked(db: CommonQueryMethods, items: reado
   // the planner could turn into a scan of the whole table (estimates for an unnest are guesses,
   // and fresh tables have no statistics).
   const channelIds = ids(items.map((item) => item.channelId));
-  const rows = await db.any(sql.type(sendOutcomeSchema)`
+  // A named prepared statement per variant: PostgreSQL parses and plans this statement once per
+  // pooled connection instead of on every send (planning it was most of a lone send's PostgreSQL
+  // CPU; bench/analysis.md, issue 15 round 3). Batch sizes do not change the text (arrays).
+  const variant = `send_insert${withNonce ? '_nonce' : ''}${withReply ? '_reply' : ''}`;
+  const rows = await db.any(sql.prepared(variant, sendOutcomeSchema)`
     WITH input AS (
       SELECT * FROM unnest(
         ${channelIds}, ${ids(items.map((item) => item.authorId))},

@@ -6,6 +6,7 @@ import { GroupCommit } from '../domain/group-commit.ts';
 import type { KeyedMutex } from '../domain/keyed-mutex.ts';
 import { roomReadAccess } from '../domain/room-read-access.ts';
 import { forbidden, invalid, notFound, ProblemError } from '../errors.ts';
+import { setAfterAuthorDelivery } from '../events/author-delivery.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { seqOf } from '../events/domain-events.ts';
 import * as channels from '../repositories/channels-repository.ts';
@@ -199,8 +200,18 @@ export function createMessagesService(deps: {
      * (`created: false`; nothing stored or announced). Runs under the channel lock, so
      * message.created is published after commit and in commit order; concurrent sends to other
      * channels share the transaction (group commit, see sendBatches).
+     *
+     * `onAuthorDelivered`: called at most once, after commit, when this process's gateway has
+     * given the new message to the author's own sessions and before the rest of the channel
+     * (src/events/author-delivery.ts); the gateway writes the sender's ack there. Not called for a
+     * nonce hit or when the event is held back: the caller acks when `send` returns.
      */
-    async send(auth: AuthContext, channelId: string, input: SendMessageInput): Promise<{ message: ApiMessage; created: boolean }> {
+    async send(
+      auth: AuthContext,
+      channelId: string,
+      input: SendMessageInput,
+      onAuthorDelivered?: (message: ApiMessage) => void,
+    ): Promise<{ message: ApiMessage; created: boolean }> {
       const content = normalizeContent(input.content);
       const nonce = input.nonce ?? null;
       if (nonce !== null && (nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH)) {
@@ -211,7 +222,11 @@ export function createMessagesService(deps: {
         const outcome = await sendBatches.submit(request);
         if (!outcome.ok) throw outcome.error;
         const message = messages.toApiMessage(outcome.row);
-        if (outcome.created) events.publish({ type: 'message.created', channel_id: channelId, message, prev_id: outcome.prevId ?? null });
+        if (outcome.created) {
+          const event = { type: 'message.created' as const, channel_id: channelId, message, prev_id: outcome.prevId ?? null };
+          if (onAuthorDelivered) setAfterAuthorDelivery(event, () => onAuthorDelivered(message));
+          events.publish(event);
+        }
         return { message, created: outcome.created };
       });
     },

@@ -36,6 +36,32 @@ t.test('send_message: ack with the stored message after commit; the same object 
   t.equal(reply.type === 'ack' && reply.message?.reply_to_id, ack.message.id, 'reply_to_id is kept');
 });
 
+t.test("send_message: the ack is written mid fan-out, after the author's own sessions have the event, once", async (t) => {
+  const { api, baseUrl } = await build(t);
+  const ada = await register(api);
+  const bob = await register(api);
+  const room = await createRoom(api, ada);
+  await join(api, room.id, bob);
+  const { client: adaWs } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
+  const { client: adaWs2 } = await connectReady(t, baseUrl, ada.token, { name: 'ada-2' });
+  const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
+
+  const ack = await adaWs.request({ type: 'send_message', ref: 'once', channel_id: room.id, content: 'first the author', nonce: 'n-once' });
+  if (ack.type !== 'ack' || !ack.message) throw new Error('no message in ack');
+  const own = adaWs.frames.findIndex((frame) => frame.type === 'message_created');
+  t.ok(own >= 0 && own < adaWs.frames.indexOf(ack), "the sending session has its event before the ack");
+  t.same((await adaWs2.next('message_created')).message, ack.message, "the author's other session gets it");
+  t.same((await bobWs.next('message_created')).message, ack.message, 'the other members get it');
+
+  // A nonce retry creates nothing: acked when the send returns, once too.
+  const again = await adaWs.request({ type: 'send_message', ref: 'retry', channel_id: room.id, content: 'first the author', nonce: 'n-once' });
+  t.same(again, { ...ack, ref: 'retry' });
+  await adaWs.sync();
+  const acks = adaWs.frames.filter((frame) => frame.type === 'ack').map((frame) => (frame as { ref?: string }).ref);
+  t.same(acks.filter((ref) => ref === 'once' || ref === 'retry'), ['once', 'retry'], 'one ack per send');
+  await bobWs.expectNone('message_created', 'the retry broadcast nothing');
+});
+
 t.test('nonce retries over the socket and over REST return the same message and broadcast nothing new', async (t) => {
   const { api, baseUrl } = await build(t);
   const ada = await register(api);
