@@ -4,6 +4,7 @@ import type { components } from '../../generated/openapi-types.ts';
 import { pageFetchSize } from '../domain/cursor.ts';
 import { memberChannelIds } from './channels-repository.ts';
 import { exactColumns } from '../db/exact-columns.ts';
+import { anyPrepared } from '../db/direct-prepared.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
 export type ApiMessage = components['schemas']['Message'];
@@ -320,7 +321,8 @@ export async function historySliceWithAccess(
   const shape = historyShapeOf(query);
   const size = HISTORY_FETCH_SIZES.find((candidate) => candidate >= query.limit) ?? query.limit;
   const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
-  const rows = await db.any(sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
+  // The hot statement: on a pooled connection without Slonik's per-query pipeline (src/db/direct-prepared.ts).
+  const rows = await anyPrepared(db, sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
     SELECT a.type AS ch_type, a.visibility AS ch_visibility, a.guild_id AS ch_guild_id, a.is_member AS ch_is_member, p.*
     FROM (
       SELECT c.type, c.visibility, c.guild_id, (cm.user_id IS NOT NULL) AS is_member
