@@ -70,10 +70,47 @@ export async function anyPrepared<Row>(db: CommonQueryMethods, token: PreparedTo
   const { name } = token;
   if (name === undefined) throw new TypeError('anyPrepared runs named prepared statements only (sql.prepared).');
   if (!isPool(db)) return (await db.any(token)) as readonly Row[];
+  return runOnPool(db, name, token, token.values);
+}
+
+function runOnPool<Row>(pool: DatabasePool, name: string, token: PreparedToken<Row>, values: readonly unknown[]): Promise<readonly Row[]> {
   const text = pgTextOf(name, token.sql);
-  return db.connect(async (connection) => {
-    const result = await driverClientOf(connection).query(text, token.values, { name });
+  return pool.connect(async (connection) => {
+    const result = await driverClientOf(connection).query(text, values, { name });
     token.parser.check(result.fields);
     return result.rows as readonly Row[];
   });
+}
+
+/**
+ * A family of named prepared statements (one per shape of the arguments, e.g. direction and page
+ * size) whose SQL is written with the sql tag but built once per name: on later calls only the
+ * values are computed, which saves building the same ~1 KB of SQL text and its fragments on every
+ * request. `values` must give what the sql tag puts in `token(args).values`, in order: the first
+ * call of each name builds both and compares them, so a `values` that drifts from the SQL fails
+ * that call instead of binding wrong parameters.
+ */
+export interface PreparedFamily<Args, Row> {
+  name(args: Args): string;
+  token(args: Args): PreparedToken<Row>;
+  values(args: Args): readonly unknown[];
+}
+
+export function preparedFamily<Args, Row>(family: PreparedFamily<Args, Row>): (db: CommonQueryMethods, args: Args) => Promise<readonly Row[]> {
+  const known = new Map<string, PreparedToken<Row>>();
+  return async (db, args) => {
+    const name = family.name(args);
+    const seen = known.get(name);
+    if (seen === undefined || !isPool(db)) {
+      const token = family.token(args);
+      if (token.name !== name) throw new TypeError(`The statement is named ${String(token.name)}, expected ${name}.`);
+      const values = family.values(args);
+      if (values.length !== token.values.length || values.some((value, index) => value !== token.values[index])) {
+        throw new TypeError(`The values of ${name} do not match its SQL's (${token.values.length} parameters).`);
+      }
+      known.set(name, token);
+      return anyPrepared(db, token);
+    }
+    return runOnPool(db, name, seen, family.values(args));
+  };
 }

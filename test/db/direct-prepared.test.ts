@@ -3,7 +3,7 @@
 // check, the errors), on the same pool.
 import t from 'tap';
 import { sql } from 'slonik';
-import { anyPrepared } from '../../src/db/direct-prepared.ts';
+import { anyPrepared, preparedFamily } from '../../src/db/direct-prepared.ts';
 import { isDatabaseUnavailable } from '../../src/db/database-errors.ts';
 import { exactColumns } from '../../src/db/exact-columns.ts';
 import { createTestPool } from '../helpers/database.ts';
@@ -50,4 +50,29 @@ t.test('a connection lost under the statement is "database unavailable" (503), a
   t.ok(failure instanceof Error, 'the statement fails');
   t.ok(isDatabaseUnavailable(failure), `mapped as unavailable: ${(failure as Error).message}`);
   t.equal((await anyPrepared(pool, statement(2)))[0]?.id, '2000000000000', 'the next statement gets a new connection');
+});
+
+t.test('a prepared family builds its SQL once per name and checks its values against the SQL the first time', async (t) => {
+  const { pool } = await createTestPool(t, 2);
+  let built = 0;
+  const family = (values: (args: { from: number; step?: number }) => unknown[]) =>
+    preparedFamily<{ from: number; step?: number }, Row>({
+      name: (args) => `direct_family_${args.step === undefined ? 'plain' : 'step'}`,
+      token: (args) => {
+        built += 1;
+        const step = args.step === undefined ? sql.fragment`1` : sql.fragment`${args.step}::int`;
+        return sql.prepared(`direct_family_${args.step === undefined ? 'plain' : 'step'}`, row)`
+          SELECT (${args.from}::int * ${step})::int8 AS id, 'x' AS label, timestamptz '2026-11-26 10:00:00+00' AS at, true AS ok`;
+      },
+      values,
+    });
+  const good = family((args) => (args.step === undefined ? [args.from] : [args.from, args.step]));
+  t.same((await good(pool, { from: 3 }))[0]?.id, '3');
+  t.same((await good(pool, { from: 4 }))[0]?.id, '4', 'new values, the SQL of the first call');
+  t.same((await good(pool, { from: 4, step: 5 }))[0]?.id, '20', 'another shape, another name');
+  t.same((await good(pool, { from: 6, step: 7 }))[0]?.id, '42');
+  t.equal(built, 2, 'the SQL was built once per name');
+  t.same(await pool.transaction(async (tx) => (await good(tx, { from: 8, step: 2 }))[0]?.id), '16', 'in a transaction: Slonik\'s path');
+  const drifted = family((args) => [args.step ?? 1, args.from]);
+  await t.rejects(drifted(pool, { from: 2, step: 9 }), /values of direct_family_step do not match/, 'values in the wrong order are caught on the first call');
 });
