@@ -211,6 +211,8 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
             jwtSecret: ctx.jwtSecret,
             logFile: path.join(ctx.workDir, `parley-${build.prefix}-${round}.log`),
             env: { DATABASE_URL: databaseUrl },
+            // The same experiment's flags as the main build (e.g. bench/allocation-sampler.ts), so the two compare.
+            nodeArgs: ctx.parleyNodeArgs,
           });
           try {
             await ctx.waitQuiet(other.pid);
