@@ -38,6 +38,7 @@ import databasePlugin, { projectRoot } from './plugins/database-plugin.ts';
 import errorsPlugin from './plugins/errors-plugin.ts';
 import { clientErrorHandler, frameworkErrors } from './plugins/framework-errors.ts';
 import jsonBodyPlugin from './plugins/json-body-plugin.ts';
+import { deferredChildLoggerFactory } from './plugins/request-logger-factory.ts';
 import securityPlugin from './plugins/security-plugin.ts';
 import serializerSchemaPlugin from './plugins/serializer-schema-plugin.ts';
 import { cachedSerializerFactory } from './plugins/serializer-cache.ts';
@@ -159,6 +160,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // first start or a loaded machine that exceeds avvio's default 10 s per plugin.
     pluginTimeout: 120_000,
     requestIdHeader: false,
+    // The per-request pino child is built only when a request writes a line (src/plugins/request-logger-factory.ts).
+    childLoggerFactory: deferredChildLoggerFactory,
     // Response serializers compiled once per process, not once per app (src/plugins/serializer-cache.ts).
     schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     // Errors Fastify and Node would answer in their own JSON become problem details too.
@@ -181,8 +184,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   app.setValidatorCompiler(requestValidatorCompiler());
   app.decorate('config', config);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for a synchronous header.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(errorsPlugin);

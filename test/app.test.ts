@@ -10,12 +10,12 @@ import { apiClient, newAccount, testDefaults } from './helpers/build.ts';
 import { createTestDatabase } from './helpers/database.ts';
 
 /** An app whose pino logger (the production options) writes JSON lines into an array. */
-async function buildLogged(t: Test) {
+async function buildLogged(t: Test, level: 'trace' | 'warn' = 'trace', prepare?: (app: Awaited<ReturnType<typeof buildApp>>) => void) {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-log-'));
   const config = configWith({
     ...testDefaults,
-    LOG_LEVEL: 'trace',
+    LOG_LEVEL: level,
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
   });
@@ -28,6 +28,7 @@ async function buildLogged(t: Test) {
   });
   const logger = pino(loggerOptions(config) as pino.LoggerOptions, stream);
   const app = await buildApp(config, { logger });
+  prepare?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -83,6 +84,33 @@ t.test('request logs carry the request id and no password, token, cookie or auth
   }
   t.notMatch(everything, /authorization|bearer/i, 'no authorization header');
   t.notMatch(everything, /parley_access|parley_refresh|set-cookie/i, 'no cookies');
+});
+
+t.test('above info a request builds its logger only when it writes a line, and that line carries the request id', async (t) => {
+  const seen: Array<{ id: string; builtBefore: boolean }> = [];
+  const { api, lines } = await buildLogged(t, 'warn', (app) => {
+    // What a handler or error path does with request.log: at warn, info is dropped, warn is written.
+    app.addHook('onResponse', (request, _reply, done) => {
+      const builtBefore = pino.symbols.chindingsSym in request.log;
+      request.log.info('not written at warn');
+      if (request.headers['x-probe'] === 'warn') request.log.warn({ probe: true }, 'probe line');
+      seen.push({ id: request.id, builtBefore });
+      done();
+    });
+  });
+  const account = newAccount('quiet');
+  t.equal((await api('POST', '/api/v1/auth/register', { body: account })).status, 201);
+  const from = lines.length;
+  const quiet = await api('GET', '/api/v1/users/@me', { token: (await api('POST', '/api/v1/auth/login', { body: { login: account.username, password: account.password } })).body.access_token });
+  t.equal(quiet.status, 200);
+  const probed = await api('GET', '/api/v1/health/live', { headers: { 'x-request-id': 'probe-req-1', 'x-probe': 'warn' } });
+  t.equal(probed.headers.get('x-request-id'), 'probe-req-1');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(lines.slice(from).map((line) => line.msg), ['probe line'], 'only the warning was written');
+  t.equal(lines.at(-1)?.reqId, 'probe-req-1', 'with the request id');
+  t.equal(lines.at(-1)?.probe, true);
+  t.ok(seen.length >= 3);
+  t.notOk(seen.some((entry) => entry.builtBefore), 'no request had a pino child before it wrote a line');
 });
 
 t.test('the redaction paths censor secrets wherever a log line puts them', async (t) => {

@@ -22,19 +22,24 @@ import { CpuMeter, freePort } from '../lib/system.ts';
  * BENCH_HISTORY_COMPARE_ROOT=<checkout>[,<checkout>...]: other checkouts of Parley (e.g. `git
  * worktree`s of earlier commits, with node_modules linked) also serve the newest page in every
  * repeat, one after the other on the same database and core: the before/after of each change
- * within one run.
+ * within one run. `<checkout>|<node flags>` runs that checkout with extra node flags after the
+ * start script's (V8 takes the last value of a flag): e.g. `$PWD|--max-semi-space-size=8` compares
+ * a V8 setting on the same code in the same run.
  */
 const compareBuilds = (process.env.BENCH_HISTORY_COMPARE_ROOT ?? '')
   .split(',')
-  .filter((root) => root !== '')
-  .map((root, index) => {
+  .filter((entry) => entry !== '')
+  .map((entry, index) => {
+    const [root = '', flags = ''] = entry.split('|');
+    const nodeArgs = flags.split(' ').filter(Boolean);
     let label: string;
     try {
       label = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
     } catch {
       label = path.basename(root);
     }
-    return { root, label, prefix: `compare${index + 1}_newest` };
+    if (nodeArgs.length > 0) label += ` ${nodeArgs.join(' ')}`;
+    return { root, label, nodeArgs, prefix: `compare${index + 1}_newest` };
   });
 
 const seeded = new Map<string, SeededHistory>();
@@ -211,6 +216,8 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
             jwtSecret: ctx.jwtSecret,
             logFile: path.join(ctx.workDir, `parley-${build.prefix}-${round}.log`),
             env: { DATABASE_URL: databaseUrl },
+            // The same experiment's flags as the main build (e.g. bench/allocation-sampler.ts), so the two compare.
+            nodeArgs: [...ctx.parleyNodeArgs, ...build.nodeArgs],
           });
           try {
             await ctx.waitQuiet(other.pid);

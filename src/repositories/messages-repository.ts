@@ -4,6 +4,7 @@ import type { components } from '../../generated/openapi-types.ts';
 import { pageFetchSize } from '../domain/cursor.ts';
 import { memberChannelIds } from './channels-repository.ts';
 import { exactColumns } from '../db/exact-columns.ts';
+import { preparedFamily } from '../db/direct-prepared.ts';
 import { embeddedUserColumns, embeddedUserShape, toEmbeddedUser } from './embedded-user.ts';
 
 export type ApiMessage = components['schemas']['Message'];
@@ -309,22 +310,22 @@ const pageRowWithFacts = exactColumns<PageRowWithFacts>({
   u_last_seen_at: 'timestamptz',
 });
 
+type SliceWithAccessQuery = { channelId: string; userId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number };
+const fetchSizeOf = (limit: number) => HISTORY_FETCH_SIZES.find((candidate) => candidate >= limit) ?? limit;
+
 /**
- * historySlice and the access facts of the channel (channels-repository findChannelWithMembership)
- * in ONE round trip: the history route's hot path. Null when the channel does not exist. The page
- * is read only when it could be readable (the caller is a member, or it is a guild channel, whose
- * VIEW_CHANNEL the guild module decides afterwards); otherwise `rows` is empty and the caller
- * decides between 403 and 404 from the facts. One statement: the facts and the page come from one
- * snapshot. Prepared per shape and fetch size like historySlice.
+ * The hot statement, one per shape and fetch size: built with the sql tag once per name, then run
+ * on a pooled connection without Slonik's per-query pipeline (src/db/direct-prepared.ts).
  */
-export async function historySliceWithAccess(
-  db: CommonQueryMethods,
-  query: { channelId: string; userId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number },
-): Promise<{ facts: ReadFacts; rows: readonly MessageRow[] } | null> {
-  const shape = historyShapeOf(query);
-  const size = HISTORY_FETCH_SIZES.find((candidate) => candidate >= query.limit) ?? query.limit;
-  const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
-  const rows = await db.any(sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
+const sliceWithAccess = preparedFamily<SliceWithAccessQuery, PageRowWithFacts>({
+  name: (query) => `history_access_${historyShapeOf(query).name}_${fetchSizeOf(query.limit)}`,
+  // The parameters in the order they appear in the SQL below.
+  values: (query) => (query.bound === undefined ? [query.userId, query.channelId, query.channelId] : [query.userId, query.channelId, query.channelId, query.bound]),
+  token: (query) => {
+    const shape = historyShapeOf(query);
+    const size = fetchSizeOf(query.limit);
+    const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
+    return sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
     SELECT a.type AS ch_type, a.visibility AS ch_visibility, a.guild_id AS ch_guild_id, a.is_member AS ch_is_member, p.*
     FROM (
       SELECT c.type, c.visibility, c.guild_id, (cm.user_id IS NOT NULL) AS is_member
@@ -338,7 +339,23 @@ export async function historySliceWithAccess(
         AND (a.is_member OR a.guild_id IS NOT NULL)
       ORDER BY m.id ${shape.order}
       LIMIT ${sql.literalValue(String(size))}
-    ) p ON true`);
+    ) p ON true`;
+  },
+});
+
+/**
+ * historySlice and the access facts of the channel (channels-repository findChannelWithMembership)
+ * in ONE round trip: the history route's hot path. Null when the channel does not exist. The page
+ * is read only when it could be readable (the caller is a member, or it is a guild channel, whose
+ * VIEW_CHANNEL the guild module decides afterwards); otherwise `rows` is empty and the caller
+ * decides between 403 and 404 from the facts. One statement: the facts and the page come from one
+ * snapshot. Prepared per shape and fetch size like historySlice.
+ */
+export async function historySliceWithAccess(
+  db: CommonQueryMethods,
+  query: SliceWithAccessQuery,
+): Promise<{ facts: ReadFacts; rows: readonly MessageRow[] } | null> {
+  const rows = await sliceWithAccess(db, query);
   const first = rows[0];
   if (!first) return null;
   const facts: ReadFacts = {

@@ -1,0 +1,78 @@
+// src/db/direct-prepared.ts against real PostgreSQL: the hot statement sent to a pooled
+// connection's driver client gives what Slonik's own path gives (rows, type parsers, the column
+// check, the errors), on the same pool.
+import t from 'tap';
+import { sql } from 'slonik';
+import { anyPrepared, preparedFamily } from '../../src/db/direct-prepared.ts';
+import { isDatabaseUnavailable } from '../../src/db/database-errors.ts';
+import { exactColumns } from '../../src/db/exact-columns.ts';
+import { createTestPool } from '../helpers/database.ts';
+
+type Row = { id: string; label: string | null; at: string; ok: boolean };
+const row = exactColumns<Row>({ id: 'int8', label: 'text', at: 'timestamptz', ok: 'bool' });
+const statement = (from: number) =>
+  sql.prepared('direct_prepared_test', row)`
+    SELECT g::int8 * 1000000000000 AS id, CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END AS label,
+           timestamptz '2026-11-26 10:00:00.123456+00' + g * interval '1 second' AS at, g % 2 = 0 AS ok
+    FROM generate_series(${from}::int, ${from}::int + 4) g`;
+
+t.test('the same rows, byte for byte, as Slonik gives for the same prepared statement', async (t) => {
+  const { pool } = await createTestPool(t, 3);
+  const direct = await anyPrepared(pool, statement(1));
+  const slonik = await pool.any(statement(1));
+  t.equal(JSON.stringify(direct), JSON.stringify(slonik));
+  t.same(direct[0], { id: '1000000000000', label: 'n1', at: '2026-11-26T10:00:01.123Z', ok: false }, 'int8 as text, timestamptz as RFC 3339 UTC');
+  t.equal(direct[2]?.label, null);
+  // Both paths, every connection of the pool, one statement name: pg's per-connection cache is shared.
+  const mixed = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? anyPrepared(pool, statement(i)) : pool.any(statement(i)))));
+  t.same(mixed.map((rows) => rows[0]?.id), Array.from({ length: 30 }, (_, i) => `${i * 1_000_000_000_000}`));
+  t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, statement(7)))[0]?.id), '7000000000000', 'inside a transaction, on its connection');
+});
+
+t.test('the column check still fails a result that does not have the declared columns', async (t) => {
+  const { pool } = await createTestPool(t, 1);
+  const table: Array<[string, ReturnType<ReturnType<typeof sql.prepared<typeof row>>>, RegExp]> = [
+    ['a wrong type', sql.prepared('direct_wrong_type', row)`SELECT 1::int4 AS id, 'x' AS label, now() AS at, true AS ok`, /column id has type oid 23, declared int8/],
+    ['a missing column', sql.prepared('direct_missing', row)`SELECT 1::int8 AS id, 'x' AS label, now() AS at`, /3 columns, 4 declared/],
+    ['an undeclared column', sql.prepared('direct_extra', row)`SELECT 1::int8 AS id, 'x' AS label, now() AS at, true AS ok, 1 AS x`, /column x is not declared/],
+  ];
+  for (const [name, query, message] of table) {
+    await t.rejects(anyPrepared(pool, query), message, name);
+  }
+  t.equal((await anyPrepared(pool, statement(1))).length, 5, 'the pool still serves afterwards');
+  await t.rejects(anyPrepared(pool, sql.type(row)`SELECT 1`), /named prepared statements only/, 'an unnamed statement is refused');
+});
+
+t.test('a connection lost under the statement is "database unavailable" (503), and the pool recovers', async (t) => {
+  const { pool } = await createTestPool(t, 1);
+  const suicide = sql.prepared('direct_terminate', exactColumns<{ gone: boolean }>({ gone: 'bool' }))`SELECT pg_terminate_backend(pg_backend_pid()) AS gone`;
+  const failure = await anyPrepared(pool, suicide).catch((error: unknown) => error);
+  t.ok(failure instanceof Error, 'the statement fails');
+  t.ok(isDatabaseUnavailable(failure), `mapped as unavailable: ${(failure as Error).message}`);
+  t.equal((await anyPrepared(pool, statement(2)))[0]?.id, '2000000000000', 'the next statement gets a new connection');
+});
+
+t.test('a prepared family builds its SQL once per name and checks its values against the SQL the first time', async (t) => {
+  const { pool } = await createTestPool(t, 2);
+  let built = 0;
+  const family = (values: (args: { from: number; step?: number }) => unknown[]) =>
+    preparedFamily<{ from: number; step?: number }, Row>({
+      name: (args) => `direct_family_${args.step === undefined ? 'plain' : 'step'}`,
+      token: (args) => {
+        built += 1;
+        const step = args.step === undefined ? sql.fragment`1` : sql.fragment`${args.step}::int`;
+        return sql.prepared(`direct_family_${args.step === undefined ? 'plain' : 'step'}`, row)`
+          SELECT (${args.from}::int * ${step})::int8 AS id, 'x' AS label, timestamptz '2026-11-26 10:00:00+00' AS at, true AS ok`;
+      },
+      values,
+    });
+  const good = family((args) => (args.step === undefined ? [args.from] : [args.from, args.step]));
+  t.same((await good(pool, { from: 3 }))[0]?.id, '3');
+  t.same((await good(pool, { from: 4 }))[0]?.id, '4', 'new values, the SQL of the first call');
+  t.same((await good(pool, { from: 4, step: 5 }))[0]?.id, '20', 'another shape, another name');
+  t.same((await good(pool, { from: 6, step: 7 }))[0]?.id, '42');
+  t.equal(built, 2, 'the SQL was built once per name');
+  t.same(await pool.transaction(async (tx) => (await good(tx, { from: 8, step: 2 }))[0]?.id), '16', 'in a transaction: Slonik\'s path');
+  const drifted = family((args) => [args.step ?? 1, args.from]);
+  await t.rejects(drifted(pool, { from: 2, step: 9 }), /values of direct_family_step do not match/, 'values in the wrong order are caught on the first call');
+});
