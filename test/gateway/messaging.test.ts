@@ -1,16 +1,23 @@
 // Frames that act: send_message (ack after commit, nonce retries over WS and REST, replies,
 // refusals), typing, mark_read; and hybrid REST <-> WS delivery of messages, edits and deletes.
 import t from 'tap';
+import type { Test } from 'tap';
 import { build, register } from '../helpers/build.ts';
 import { createRoom, join, send } from '../helpers/chat.ts';
 import { connectReady } from '../helpers/gateway-client.ts';
 
-t.test('send_message: ack with the stored message after commit; the same object in REST history and in events', async (t) => {
+/** An app, Ada's room and Bob as its second member. */
+async function adaAndBobInARoom(t: Test) {
   const { api, baseUrl } = await build(t);
   const ada = await register(api);
   const bob = await register(api);
   const room = await createRoom(api, ada);
   await join(api, room.id, bob);
+  return { api, baseUrl, ada, bob, room };
+}
+
+t.test('send_message: ack with the stored message after commit; the same object in REST history and in events', async (t) => {
+  const { api, baseUrl, ada, bob, room } = await adaAndBobInARoom(t);
   const { client: adaWs } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
   const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
 
@@ -37,11 +44,7 @@ t.test('send_message: ack with the stored message after commit; the same object 
 });
 
 t.test("send_message: the ack is written mid fan-out, after the author's own sessions have the event, once", async (t) => {
-  const { api, baseUrl } = await build(t);
-  const ada = await register(api);
-  const bob = await register(api);
-  const room = await createRoom(api, ada);
-  await join(api, room.id, bob);
+  const { api, baseUrl, ada, bob, room } = await adaAndBobInARoom(t);
   const { client: adaWs } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
   const { client: adaWs2 } = await connectReady(t, baseUrl, ada.token, { name: 'ada-2' });
   const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
@@ -63,11 +66,7 @@ t.test("send_message: the ack is written mid fan-out, after the author's own ses
 });
 
 t.test('nonce retries over the socket and over REST return the same message and broadcast nothing new', async (t) => {
-  const { api, baseUrl } = await build(t);
-  const ada = await register(api);
-  const bob = await register(api);
-  const room = await createRoom(api, ada);
-  await join(api, room.id, bob);
+  const { api, baseUrl, ada, bob, room } = await adaAndBobInARoom(t);
   const { client: adaWs } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
   const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
   const nonce = '3b0c8f4e-5c3a-4b8e-9b1f-2f6a7d1e9c20';
@@ -140,11 +139,7 @@ t.test('refusals are error frames with the REST codes; the session stays open', 
 });
 
 t.test('hybrid: REST sends, edits and deletes reach sockets; socket sends are in REST history', async (t) => {
-  const { api, baseUrl } = await build(t);
-  const ada = await register(api);
-  const bob = await register(api);
-  const room = await createRoom(api, ada);
-  await join(api, room.id, bob);
+  const { api, baseUrl, ada, bob, room } = await adaAndBobInARoom(t);
   const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
 
   const posted = await api('POST', `/api/v1/channels/${room.id}/messages`, { token: ada.token, body: { content: 'over REST' } });
@@ -164,11 +159,7 @@ t.test('hybrid: REST sends, edits and deletes reach sockets; socket sends are in
 });
 
 t.test('typing: typing_started to the other members, at most once per 5 s; ack either way', async (t) => {
-  const { api, baseUrl } = await build(t);
-  const ada = await register(api);
-  const bob = await register(api);
-  const room = await createRoom(api, ada);
-  await join(api, room.id, bob);
+  const { api, baseUrl, ada, bob, room } = await adaAndBobInARoom(t);
   const { client: adaWs } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
   const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
 
@@ -185,11 +176,7 @@ t.test('typing: typing_started to the other members, at most once per 5 s; ack e
 });
 
 t.test('mark_read: acked, read_receipt to the other members', async (t) => {
-  const { api, baseUrl } = await build(t);
-  const ada = await register(api);
-  const bob = await register(api);
-  const room = await createRoom(api, ada);
-  await join(api, room.id, bob);
+  const { api, baseUrl, ada, bob, room } = await adaAndBobInARoom(t);
   const message = await send(api, ada, room.id, 'read me');
   const { client: adaWs } = await connectReady(t, baseUrl, ada.token, { name: 'ada' });
   const { client: bobWs } = await connectReady(t, baseUrl, bob.token, { name: 'bob' });
