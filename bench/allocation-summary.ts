@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { profileCommandLine } from './lib/profile-cli.ts';
 
 interface HeapNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -15,12 +16,7 @@ interface HeapNode {
   children: HeapNode[];
 }
 
-const file = process.argv[2];
-if (!file) {
-  console.error('usage: node bench/allocation-summary.ts <file.heapprofile> [--requests=N] [--top=30]');
-  process.exit(2);
-}
-const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const { file, option } = profileCommandLine('node bench/allocation-summary.ts <file.heapprofile> [--requests=N] [--top=30]');
 const requests = Number(option('requests') ?? 0);
 const top = Number(option('top') ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };

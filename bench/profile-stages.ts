@@ -15,15 +15,11 @@
  * including PostgreSQL running on the shared core", not Node's own CPU.
  */
 import { readCpuProfile, type ProfileNode } from './lib/cpu-profile.ts';
+import { profileCommandLine } from './lib/profile-cli.ts';
 import path from 'node:path';
 
 
-const file = process.argv[2];
-if (!file) {
-  console.error('usage: node bench/profile-stages.ts <file.cpuprofile> [--segment=N --requests=N] [--gap-ms=800]');
-  process.exit(2);
-}
-const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const { file, option } = profileCommandLine('node bench/profile-stages.ts <file.cpuprofile> [--segment=N --requests=N] [--gap-ms=800]');
 const gapMs = Number(option('gap-ms') ?? 800);
 const { profile, byId, parent } = readCpuProfile(file);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');

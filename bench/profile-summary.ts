@@ -5,16 +5,13 @@
  *   node bench/profile-summary.ts bench/results/profiles/parley-2-fanout.cpuprofile [--top=25] [--filter=src/]
  */
 import { readCpuProfile, type ProfileNode } from './lib/cpu-profile.ts';
+import { profileCommandLine } from './lib/profile-cli.ts';
 import path from 'node:path';
 
 
-const file = process.argv[2];
-if (!file) {
-  console.error('usage: node bench/profile-summary.ts <file.cpuprofile> [--top=25] [--filter=substring]');
-  process.exit(2);
-}
-const top = Number(process.argv.find((arg) => arg.startsWith('--top='))?.slice(6) ?? 25);
-const filter = process.argv.find((arg) => arg.startsWith('--filter='))?.slice(9);
+const { file, option } = profileCommandLine('node bench/profile-summary.ts <file.cpuprofile> [--top=25] [--filter=substring]');
+const top = Number(option('top') ?? 25);
+const filter = option('filter');
 const { profile, byId, parent } = readCpuProfile(file);
 
 // Time per sample: the delta to the next sample (µs).
