@@ -247,6 +247,9 @@ const historyShapeOf = (query: { direction: 'older' | 'newer'; bound?: string; i
         ? historyShapes.newer_from
         : historyShapes.newer_after;
 
+/** The page size a statement is prepared for: the smallest fetch size that holds `limit`. */
+const fetchSizeOf = (limit: number) => HISTORY_FETCH_SIZES.find((candidate) => candidate >= limit) ?? limit;
+
 /**
  * One direction of history (keyset, no OFFSET): `older` = ids below `bound` newest first,
  * `newer` = ids above `bound` (or from it, when inclusive) oldest first. At most `limit` rows.
@@ -256,7 +259,7 @@ export async function historySlice(
   query: { channelId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number },
 ): Promise<readonly MessageRow[]> {
   const shape = historyShapeOf(query);
-  const size = HISTORY_FETCH_SIZES.find((candidate) => candidate >= query.limit) ?? query.limit;
+  const size = fetchSizeOf(query.limit);
   const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
   const rows = await db.any(sql.prepared(`history_${shape.name}_${size}`, messageRowSchema)`
     SELECT ${messageColumns} FROM messages m JOIN users u ON u.id = m.author_id
@@ -311,21 +314,21 @@ const pageRowWithFacts = exactColumns<PageRowWithFacts>({
 });
 
 type SliceWithAccessQuery = { channelId: string; userId: string; direction: 'older' | 'newer'; bound?: string; inclusive?: boolean; limit: number };
-const fetchSizeOf = (limit: number) => HISTORY_FETCH_SIZES.find((candidate) => candidate >= limit) ?? limit;
+const sliceWithAccessName = (query: SliceWithAccessQuery) => `history_access_${historyShapeOf(query).name}_${fetchSizeOf(query.limit)}`;
 
 /**
  * The hot statement, one per shape and fetch size: built with the sql tag once per name, then run
  * on a pooled connection without Slonik's per-query pipeline (src/db/direct-prepared.ts).
  */
 const sliceWithAccess = preparedFamily<SliceWithAccessQuery, PageRowWithFacts>({
-  name: (query) => `history_access_${historyShapeOf(query).name}_${fetchSizeOf(query.limit)}`,
+  name: sliceWithAccessName,
   // The parameters in the order they appear in the SQL below.
   values: (query) => (query.bound === undefined ? [query.userId, query.channelId, query.channelId] : [query.userId, query.channelId, query.channelId, query.bound]),
   token: (query) => {
     const shape = historyShapeOf(query);
     const size = fetchSizeOf(query.limit);
     const bound = shape.bound && query.bound !== undefined ? sql.fragment`${shape.bound} ${query.bound}` : sql.fragment``;
-    return sql.prepared(`history_access_${shape.name}_${size}`, pageRowWithFacts)`
+    return sql.prepared(sliceWithAccessName(query), pageRowWithFacts)`
     SELECT a.type AS ch_type, a.visibility AS ch_visibility, a.guild_id AS ch_guild_id, a.is_member AS ch_is_member, p.*
     FROM (
       SELECT c.type, c.visibility, c.guild_id, (cm.user_id IS NOT NULL) AS is_member
