@@ -16,7 +16,7 @@
  * - the channel and the caller's membership in one prepared round trip (Parley's
  *   `channel_with_membership`), the same public/private/DM visibility and membership rule;
  * - the newest page through the same prepared statement (`history_older_51`: messages joined with
- *   users, LIMIT 51 to learn has_more), timestamps turned into RFC 3339 strings as Parley does;
+ *   users, LIMIT 51 to learn has_more), timestamps turned into RFC 3339 strings by Parley's own function (src/db/timestamptz.ts);
  * - the same JSON shape through a Fastify response schema (fast-json-stringify).
  * No logging, no request id, no security headers, no metrics, no rate limit, no spec validation:
  * those are what the comparison measures.
@@ -24,6 +24,7 @@
 import Fastify from 'fastify';
 import { createVerifier } from 'fast-jwt';
 import pg from 'pg';
+import { timestamptzToIso } from '../../src/db/timestamptz.ts';
 import { serveBaseline } from './serve-fastify.ts';
 
 const arg = (name: string) => process.argv.find((value) => value.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -31,18 +32,10 @@ const port = Number(arg('port') ?? 0);
 const secret = arg('jwt-secret');
 if (!secret) throw new Error('--jwt-secret is required');
 
-const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
-/** timestamptz text (UTC session) -> `2026-11-21T06:53:08.123Z`, as Parley's type parser does. */
-function isoTimestamp(value: string): string {
-  const match = UTC_TIMESTAMP.exec(value);
-  if (!match) return new Date(value).toISOString();
-  const fraction = match[3] === undefined ? '000' : match[3].length >= 3 ? match[3].slice(0, 3) : match[3].padEnd(3, '0');
-  return `${match[1]}T${match[2]}.${fraction}Z`;
-}
 const TIMESTAMPTZ_OID = 1184;
 const types = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMPTZ_OID ? isoTimestamp : oid === 20 ? (value: string) => value : pg.types.getTypeParser(oid, format),
+    oid === TIMESTAMPTZ_OID ? timestamptzToIso : oid === 20 ? (value: string) => value : pg.types.getTypeParser(oid, format),
 };
 const pool = new pg.Pool({ connectionString: arg('database-url'), max: Number(arg('pool') ?? 10), types, options: '-c TimeZone=UTC' });
 

@@ -9,6 +9,7 @@ import {
 } from 'slonik';
 
 import { isExactColumns } from './exact-columns.ts';
+import { timestamptzToIso } from './timestamptz.ts';
 
 export type { DatabasePool };
 
@@ -37,21 +38,6 @@ const resultParserInterceptor: Interceptor = {
     return result.value as QueryResultRow;
   },
 };
-
-const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
-
-/**
- * A timestamptz as PostgreSQL sends it to a UTC session (`2026-11-21 06:53:08.123456+00`) as an
- * RFC 3339 UTC string with milliseconds, exactly as `new Date(value).toISOString()` gives it
- * (fractional seconds truncated), without building a Date: every row of every page has a few.
- * Anything else (another offset, BC, infinity) takes the Date path.
- */
-export function timestamptzToIso(value: string): string {
-  const match = UTC_TIMESTAMP.exec(value);
-  if (!match) return new Date(value).toISOString();
-  const fraction = match[3] === undefined ? '000' : match[3].length >= 3 ? match[3].slice(0, 3) : match[3].padEnd(3, '0');
-  return `${match[1]}T${match[2]}.${fraction}Z`;
-}
 
 /**
  * int8 ids are snowflakes: keep them as decimal strings (JSON-safe, sortable when equal length).
