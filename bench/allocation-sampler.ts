@@ -20,7 +20,9 @@ session.connect();
 session.post('HeapProfiler.startSampling', {
   samplingInterval: 32 * 1024,
   includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  // PARLEY_ALLOC_MINOR=0 leaves out what scavenges collect: what is left is what was promoted to the
+  // old generation (or is still alive), the objects that make scavenges slow.
+  includeObjectsCollectedByMinorGC: process.env.PARLEY_ALLOC_MINOR !== '0',
 });
 process.on('exit', () => {
   // A session on the main thread answers synchronously: the profile is written before the process ends.

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { MaintenanceMeter, settleDatabase } from './database-maintenance.ts';
 import type { ClientKind } from './gateway-clients.ts';
 import { mintUsers, type BenchUser } from './parley-api.ts';
 import { migrateDataDir, startParley, type ParleyServer } from './servers.ts';
@@ -194,6 +195,17 @@ export interface BenchContextOptions {
   log: (message: string) => void;
 }
 
+export interface IdleWait {
+  label: string;
+  idle: boolean;
+  waited_ms: number;
+  last_idle_percent: number;
+  /** databaseWindow: how long VACUUM + CHECKPOINT took before the window. */
+  settle_ms?: number;
+  /** databaseWindow: background maintenance that still ran inside the window. */
+  maintenance?: string;
+}
+
 export class BenchContext {
   readonly smoke: boolean;
   readonly sizes: Sizes;
@@ -208,7 +220,7 @@ export class BenchContext {
   readonly parleyNodeArgs: string[];
   readonly fanoutClient: ClientKind;
   readonly fanoutBus: boolean;
-  readonly idleWaits: { label: string; idle: boolean; waited_ms: number; last_idle_percent: number }[] = [];
+  readonly idleWaits: IdleWait[] = [];
   #users: BenchUser[] = [];
   #serverCount = 0;
   #shared?: ParleyServer;
@@ -308,12 +320,34 @@ export class BenchContext {
   }
 
   /** Waits for an idle machine (≥ 80% idle for 2 s, capped) and records whether it was. */
-  async waitIdle(label: string): Promise<void> {
+  async waitIdle(label: string): Promise<IdleWait> {
     const result = await waitForIdle({ capMs: this.sizes.idleCapMs, windowMs: this.smoke ? 250 : 2000 });
-    this.idleWaits.push({ label, ...result });
+    const wait: IdleWait = { label, ...result };
+    this.idleWaits.push(wait);
     if (!result.idle) {
       this.log(`  ! machine not idle before ${label} (last ${result.last_idle_percent.toFixed(0)}% idle after ${(result.waited_ms / 1000).toFixed(1)} s): running anyway`);
     }
+    return wait;
+  }
+
+  /**
+   * A measured window on the database: settled first (VACUUM, CHECKPOINT:
+   * bench/lib/database-maintenance.ts), then an idle machine, then `measure`; the checkpoints and
+   * autovacuum runs that still fell inside the window are logged and kept with the idle wait.
+   */
+  async databaseWindow<T>(label: string, databaseUrl: string, measure: () => Promise<T>): Promise<T> {
+    const settleMs = await settleDatabase(databaseUrl);
+    const wait = await this.waitIdle(label);
+    wait.settle_ms = Math.round(settleMs);
+    const maintenance = new MaintenanceMeter(databaseUrl);
+    await maintenance.start();
+    const result = await measure();
+    const seen = await maintenance.stop();
+    if (seen) {
+      wait.maintenance = seen;
+      this.log(`  ! during ${label}: ${seen}`);
+    }
+    return result;
   }
 
   /**

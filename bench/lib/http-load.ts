@@ -20,7 +20,10 @@ export interface HttpLoadOptions {
 }
 
 export interface HttpLoadResult {
+  /** Responses inside the measured window. */
   requests: number;
+  /** Requests sent in all: warm-up, window and the last ones in flight at its end. */
+  sent: number;
   errors: number;
   /** Status codes other than 2xx, with counts. */
   statuses: Record<string, number>;
@@ -145,6 +148,7 @@ export async function httpLoad(options: HttpLoadOptions): Promise<HttpLoadResult
   const durationS = (measureEnd - measureStart) / 1000;
   return {
     requests,
+    sent: counter,
     errors,
     statuses,
     duration_s: durationS,

@@ -27,6 +27,10 @@ interface PhaseStats {
 class FanoutDriver {
   readonly sendTimes = new Float64Array(2_000_000);
   readonly ackTimes = new Float64Array(2_000_000);
+  /** Per message: its slowest delivery's send-to-delivery latency (fixed-rate phases). */
+  readonly slowestDelivery = new Float64Array(2_000_000);
+  /** The last fixed-rate phase's measured messages [first, end). */
+  measuredRange: [number, number] = [0, 0];
   next = 0;
   /** Messages [from, to) belong to the measured part of the current phase. */
   from = 0;
@@ -67,7 +71,9 @@ class FanoutDriver {
         return;
       }
       this.phase.deliveries += 1;
-      this.phase.latencies.push(now - this.sendTimes[n]!);
+      const latency = now - this.sendTimes[n]!;
+      this.phase.latencies.push(latency);
+      if (latency > this.slowestDelivery[n]!) this.slowestDelivery[n] = latency;
     };
     for (const session of sessions) session.onFrame = onDelivery;
     this.sender.onFrame = (data: Buffer) => {
@@ -130,8 +136,23 @@ class FanoutDriver {
     const deadline = performance.now() + 5000;
     while (this.phase.deliveries < measuredCount * receivers && performance.now() < deadline) await sleep(20);
     this.measured = measuredCount;
+    this.measuredRange = [this.from, this.to];
     this.to = this.from; // late deliveries no longer count
     await this.drain();
+  }
+
+  /**
+   * The last fixed-rate phase's slowest messages: where a tail's time went. An ack is written after
+   * the commit (Parley: after the author's own sessions got the event), so a slow ack puts the time
+   * before or in the commit; a quick ack with a slow last delivery puts it in the fan-out.
+   */
+  slowestMessages(count: number): { n: number; ackMs: number; lastDeliveryMs: number }[] {
+    const [first, end] = this.measuredRange;
+    const messages = [];
+    for (let n = first; n < end; n++) {
+      messages.push({ n, ackMs: this.ackTimes[n]! > 0 ? this.ackTimes[n]! - this.sendTimes[n]! : Number.NaN, lastDeliveryMs: this.slowestDelivery[n]! });
+    }
+    return messages.sort((a, b) => b.lastDeliveryMs - a.lastDeliveryMs).slice(0, count);
   }
 
   /** Waits until no delivery has arrived for 500 ms (a backlog of an overloaded phase), at most 60 s. */
@@ -238,9 +259,13 @@ async function runAgainst(
   urlOf: (index: number) => string,
   channelId: string,
   databasePids: () => number[],
+  /** Parley's database: settled before each phase, its maintenance inside a phase logged (bench/lib/database-maintenance.ts). */
+  databaseUrl: string | undefined,
   /** The bus process (redis-server): its CPU per message is recorded. */
   busPid?: number,
 ): Promise<number> {
+  const window = <T>(phaseLabel: string, measure: () => Promise<T>): Promise<T> =>
+    databaseUrl === undefined ? ctx.waitIdle(phaseLabel).then(measure) : ctx.databaseWindow(phaseLabel, databaseUrl, measure);
   const count = ctx.sizes.fanoutSessions;
   const opened = await openSessions({ count, urlOf, concurrency: 50, timeoutMs: 60_000, client: ctx.fanoutClient });
   try {
@@ -255,15 +280,18 @@ async function runAgainst(
     const durationMs = ctx.sizes.fanoutSeconds * 1000;
 
     for (const rate of ctx.sizes.fanoutRates) {
-      await ctx.waitIdle(`${label} fan-out ${rate}/s`);
       const meter = new CpuMeter(pid, databasePids);
       const busMeter = busPid === undefined ? undefined : new CpuMeter(busPid);
-      meter.start();
-      busMeter?.start();
-      const phaseStarted = performance.now();
-      const sentBefore = driver.next;
-      await driver.fixedRate(rate, warmupMs, durationMs, receivers);
-      const cpu = meter.stop();
+      let phaseStarted = 0;
+      let sentBefore = 0;
+      const cpu = await window(`${label} fan-out ${rate}/s`, async () => {
+        meter.start();
+        busMeter?.start();
+        phaseStarted = performance.now();
+        sentBefore = driver.next;
+        await driver.fixedRate(rate, warmupMs, durationMs, receivers);
+        return meter.stop();
+      });
       rec.cpu(`${label}: ${rate} msg/s × ${receivers}`, cpu);
       if (prefix !== 'bus2') rec.record(`${prefix}_cpu_us_per_delivery_${rate}`, cpuPerDelivery(cpu, phaseStarted, driver.next - sentBefore, receivers));
       if (busMeter) {
@@ -281,21 +309,31 @@ async function runAgainst(
       rec.record(`${prefix}_latency_p99_${rate}`, p99!);
       rec.record(`${prefix}_deliveries_${rate}`, driver.phase.deliveries / (durationMs / 1000));
       ctx.log(`  ${label} ${rate}/s × ${receivers}: p50 ${formatNumber(p50!)} ms, p99 ${formatNumber(p99!)} ms, ${driver.phase.deliveries}/${measured} delivered`);
+      const [ackP50, ackP99] = percentiles(driver.ackLatencies.view(), [50, 99]);
+      const slowest = driver
+        .slowestMessages(3)
+        .map((message) => `ack ${formatNumber(message.ackMs)} / last delivery ${formatNumber(message.lastDeliveryMs)} ms`)
+        .join('; ');
+      ctx.log(`    ack p50 ${formatNumber(ackP50!)} ms, p99 ${formatNumber(ackP99!)} ms; slowest 3 messages: ${slowest}`);
     }
 
-    await ctx.waitIdle(`${label} fan-out max`);
     const meter = new CpuMeter(pid, databasePids);
-    meter.start();
-    const sleeps = new SleepMeter(pid);
-    const maxStarted = performance.now();
-    const sentBeforeMax = driver.next;
-    const max = await driver.asFastAsAcksAllow(warmupMs, durationMs);
-    const cpu = meter.stop();
+    let sleeps: SleepMeter | undefined;
+    let maxStarted = 0;
+    let sentBeforeMax = 0;
+    const { max, cpu } = await window(`${label} fan-out max`, async () => {
+      meter.start();
+      sleeps = new SleepMeter(pid);
+      maxStarted = performance.now();
+      sentBeforeMax = driver.next;
+      const fastest = await driver.asFastAsAcksAllow(warmupMs, durationMs);
+      return { max: fastest, cpu: meter.stop() };
+    });
     {
       // How often each side went to sleep waiting for the other (voluntary context switches) per
       // delivery: a write to a loopback socket whose reader sleeps must wake it, which costs the
       // writer far more than queueing bytes for a reader that is busy (bench/analysis.md, round 3).
-      const slept = sleeps.stop();
+      const slept = sleeps!.stop();
       const deliveries = Math.max(1, (driver.next - sentBeforeMax) * receivers);
       ctx.log(
         `  ${label} as fast as acks allow: sleeps per 1,000 deliveries: load generator ${formatNumber((1000 * slept.loadgen) / deliveries)}, server ${formatNumber((1000 * slept.server) / deliveries)}`,
@@ -357,7 +395,17 @@ export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): 
     try {
       const users = await ctx.users(server);
       const room = await fanoutRoom(ctx, server.baseUrl, users);
-      parleyFrameBytes = await runAgainst(ctx, rec, 'parley', 'Parley', server.pid, (index) => `${server.wsUrl}?token=${users[index % users.length]!.token}`, room, server.databasePids);
+      parleyFrameBytes = await runAgainst(
+        ctx,
+        rec,
+        'parley',
+        'Parley',
+        server.pid,
+        (index) => `${server.wsUrl}?token=${users[index % users.length]!.token}`,
+        room,
+        server.databasePids,
+        await server.databaseUrl(),
+      );
     } finally {
       await server.stop();
     }
@@ -372,7 +420,7 @@ export async function fanoutScenario(ctx: BenchContext, rec: ScenarioRecorder): 
       const nodeArgs = ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${prefix}-ws-${round}-fanout.cpuprofile`] : [];
       const { process: bare, port } = await startBareWs({ ...cpus, workDir: ctx.workDir, frameBytes, nodeArgs });
       try {
-        await runAgainst(ctx, rec, prefix, label, bare.pid, () => `ws://127.0.0.1:${port}/`, '7262148410531840100', () => []);
+        await runAgainst(ctx, rec, prefix, label, bare.pid, () => `ws://127.0.0.1:${port}/`, '7262148410531840100', () => [], undefined);
       } finally {
         await bare.stop();
       }
@@ -417,6 +465,7 @@ async function busRounds(ctx: BenchContext, rec: ScenarioRecorder, members: stri
         (index) => `${(index % 2 === 0 ? a : b).wsUrl}?token=${users[index % users.length]!.token}`,
         room,
         () => [...a.databasePids(), b.pid],
+        databaseUrl,
         redis.pid,
       );
     } finally {

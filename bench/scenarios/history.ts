@@ -13,6 +13,7 @@ import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
 import { httpLoad, type HttpLoadOptions } from '../lib/http-load.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { gcSeconds } from '../lib/parley-metrics.ts';
 import { onFreePort, startBaseline, startParley, type ParleyServer } from '../lib/servers.ts';
 import { seedHistory, VOCABULARY, type SeededHistory } from '../lib/seed.ts';
 import { formatNumber, percentiles } from '../lib/stats.ts';
@@ -50,15 +51,32 @@ async function load(
   label: string,
   prefix: string,
   pid: number,
-  databasePids: () => number[],
+  database: { pids: () => number[]; url: string },
   options: Omit<HttpLoadOptions, 'connections' | 'warmupMs' | 'durationMs'>,
-  percentilesWanted: number[] = [50, 99],
+  /** A Parley build's base URL: its GC time over the window is read from GET /metrics and recorded per request. */
+  gcOf?: string,
 ): Promise<void> {
-  await ctx.waitIdle(label);
-  const meter = new CpuMeter(pid, databasePids);
-  meter.start();
-  const result = await httpLoad({ ...options, connections: ctx.sizes.httpConnections, warmupMs: ctx.sizes.warmupMs, durationMs: ctx.sizes.httpSeconds * 1000 });
-  rec.cpu(label, meter.stop());
+  const percentilesWanted = [50, 99];
+  let gcMs = Number.NaN;
+  const result = await ctx.databaseWindow(label, database.url, async () => {
+    const meter = new CpuMeter(pid, database.pids);
+    const gcBefore = gcOf === undefined ? undefined : await gcSeconds(gcOf);
+    meter.start();
+    const measured = await httpLoad({ ...options, connections: ctx.sizes.httpConnections, warmupMs: ctx.sizes.warmupMs, durationMs: ctx.sizes.httpSeconds * 1000 });
+    rec.cpu(label, meter.stop());
+    if (gcOf !== undefined && gcBefore) {
+      // Over warm-up, window and the requests in flight at its end: per request sent in all of them.
+      const gcAfter = await gcSeconds(gcOf);
+      gcMs = (gcAfter.minor - gcBefore.minor + gcAfter.major - gcBefore.major + gcAfter.incremental - gcBefore.incremental) * 1000;
+    }
+    return measured;
+  });
+  if (gcOf !== undefined) {
+    const requests = result.sent;
+    const gcUs = (gcMs * 1000) / Math.max(1, requests);
+    rec.record(`${prefix}_gc_us`, gcUs);
+    ctx.log(`  ${label}: GC ${formatNumber(gcUs)} µs per request (${formatNumber(gcMs)} ms over ${requests} requests, warm-up included; GET /metrics)`);
+  }
   const values = percentiles(result.latencies_ms, percentilesWanted);
   if (result.errors > 0 || result.requests === 0) {
     rec.note(`${label}: ${result.errors} failed of ${result.requests} requests (${JSON.stringify(result.statuses)}; first: ${result.sample_error ?? 'none'})`);
@@ -109,6 +127,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
   rec.figure('newest_rps', `Parley: newest page (limit=50) req/s (${shape})`, 'req/s', 'higher', { baseline: 'bare_history_rps' });
   rec.figure('newest_p50', 'Parley: newest page p50', 'ms', 'lower', { baseline: 'bare_history_p50' });
   rec.figure('newest_p99', 'Parley: newest page p99', 'ms', 'lower', { baseline: 'bare_history_p99' });
+  rec.figure('newest_gc_us', 'Parley: newest page, time in V8 GC per request (GET /metrics; warm-up included)', 'µs', 'lower');
   rec.figure('deep_rps', 'Parley: deep `before` page (limit=50, ~90% back) req/s', 'req/s', 'higher', { baseline: 'newest_rps' });
   rec.figure('deep_p50', 'Parley: deep `before` page p50', 'ms', 'lower', { baseline: 'newest_p50' });
   rec.figure('deep_p99', 'Parley: deep `before` page p99', 'ms', 'lower', { baseline: 'newest_p99' });
@@ -122,6 +141,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
     rec.figure(`${build.prefix}_rps`, `Parley at ${build.label} (A/B): newest page req/s`, 'req/s', 'higher', { baseline: 'bare_history_rps' });
     rec.figure(`${build.prefix}_p50`, `Parley at ${build.label} (A/B): newest page p50`, 'ms', 'lower', { baseline: 'bare_history_p50' });
     rec.figure(`${build.prefix}_p99`, `Parley at ${build.label} (A/B): newest page p99`, 'ms', 'lower', { baseline: 'bare_history_p99' });
+    rec.figure(`${build.prefix}_gc_us`, `Parley at ${build.label} (A/B): newest page, time in V8 GC per request`, 'µs', 'lower', { baseline: 'newest_gc_us' });
   }
   rec.figure('bare_history_rps', 'bare Fastify + pg history route, same work (newest page, limit=50) req/s', 'req/s', 'higher', { is_baseline: true });
   rec.figure('bare_history_p50', 'bare Fastify + pg history route p50', 'ms', 'lower', { is_baseline: true });
@@ -156,6 +176,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
           `/api/v1/channels/${channels[Math.floor(i / 2) % channels.length]}/messages?limit=50${i % 2 === 1 ? `&before=${history.deepCursors[Math.floor(i / 2) % channels.length]}` : ''}`,
       });
       const databaseUrl = await server.databaseUrl();
+      const database = { pids: server.databasePids, url: databaseUrl };
       // The bare route twice: with the issue's two lookups (the target's baseline), and with
       // Parley's one-round-trip query (everything but the query design compared).
       const bare = async () => {
@@ -178,7 +199,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
           try {
             const barePort = Number(bareHistory.ready.port);
             await sameBytes(rec, server.port, barePort, channels[0]!, headers);
-            await load(ctx, rec, variant.label, variant.prefix, bareHistory.pid, server.databasePids, {
+            await load(ctx, rec, variant.label, variant.prefix, bareHistory.pid, database, {
               port: barePort,
               headers,
               path: (i) => `/channels/${channels[i % channels.length]}/messages?limit=50`,
@@ -191,13 +212,18 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
       // Alternate the order of the two history loads between repeats (cache warm-up favours the
       // second); the bare route runs between them, next to the newest page in both orders.
       const newest = () =>
-        load(ctx, rec, 'Parley newest page', 'newest', server.pid, server.databasePids, {
-          port: server.port,
-          headers,
-          path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50`,
-        });
+        load(
+          ctx,
+          rec,
+          'Parley newest page',
+          'newest',
+          server.pid,
+          database,
+          { port: server.port, headers, path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50` },
+          server.baseUrl,
+        );
       const deep = () =>
-        load(ctx, rec, 'Parley deep before page', 'deep', server.pid, server.databasePids, {
+        load(ctx, rec, 'Parley deep before page', 'deep', server.pid, database, {
           port: server.port,
           headers,
           path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50&before=${history.deepCursors[i % channels.length]}`,
@@ -221,11 +247,16 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
           });
           try {
             await ctx.waitQuiet(other.pid);
-            await load(ctx, rec, `Parley at ${build.label} newest page`, build.prefix, other.pid, server.databasePids, {
-              port: other.port,
-              headers,
-              path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50`,
-            });
+            await load(
+              ctx,
+              rec,
+              `Parley at ${build.label} newest page`,
+              build.prefix,
+              other.pid,
+              database,
+              { port: other.port, headers, path: (i) => `/api/v1/channels/${channels[i % channels.length]}/messages?limit=50` },
+              other.baseUrl,
+            );
           } finally {
             await other.stop();
           }
@@ -242,7 +273,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
         await compare();
         await newest();
       }
-      await load(ctx, rec, 'Parley search (all channels)', 'search', server.pid, server.databasePids, {
+      await load(ctx, rec, 'Parley search (all channels)', 'search', server.pid, database, {
         port: server.port,
         headers,
         path: (i) => `/api/v1/messages/search?q=w${(i * 37) % VOCABULARY}`,
@@ -253,7 +284,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
         'Parley search (one channel)',
         'search_channel',
         server.pid,
-        server.databasePids,
+        database,
         { port: server.port, headers, path: (i) => `/api/v1/messages/search?q=w${(i * 37) % VOCABULARY}&channel_id=${channels[i % channels.length]}` },
       );
 
@@ -265,7 +296,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
       );
       const port = Number(select1.ready.port);
       try {
-        await load(ctx, rec, 'bare Fastify SELECT 1', 'select1', select1.pid, server.databasePids, { port, path: () => '/select1' });
+        await load(ctx, rec, 'bare Fastify SELECT 1', 'select1', select1.pid, database, { port, path: () => '/select1' });
       } finally {
         await select1.stop();
       }

@@ -6,7 +6,8 @@
  */
 import type { BenchContext, ScenarioRecorder } from '../lib/context.ts';
 import { closeSessions, closedSessions, openSessions, startHeartbeats } from '../lib/gateway-clients.ts';
-import { metricsHeaders, startBareWs } from '../lib/servers.ts';
+import { fetchMetrics, metricValue } from '../lib/parley-metrics.ts';
+import { startBareWs } from '../lib/servers.ts';
 import { formatNumber, sleep } from '../lib/stats.ts';
 import { CpuMeter, processRssBytes } from '../lib/system.ts';
 
@@ -29,8 +30,8 @@ interface HeapFigures {
 
 /** V8 heap used, external memory and the committed heap spaces (bytes) from Parley's /metrics (prom-client default metrics). */
 async function heapFigures(baseUrl: string): Promise<HeapFigures> {
-  const text = await (await fetch(`${baseUrl}/metrics`, { headers: metricsHeaders })).text();
-  const read = (name: string, labels = '(?:\\{[^}]*\\})?') => Number(new RegExp(`^${name}${labels}\\s+([0-9.eE+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const text = await fetchMetrics(baseUrl);
+  const read = (name: string, labels?: string) => metricValue(text, name, labels);
   const space = (name: string) => read('nodejs_heap_space_size_total_bytes', `\\{space="${name}"\\}`);
   return {
     heap: read('nodejs_heap_size_used_bytes'),
