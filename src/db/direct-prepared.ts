@@ -1,55 +1,36 @@
+import type pg from 'pg';
 import type { CommonQueryMethods, DatabasePool, QuerySqlToken } from 'slonik';
 import type { ExactColumns } from './exact-columns.ts';
 
 /**
- * The hot path's way to run one named prepared statement: on a connection of the same Slonik pool
- * (its size, connection timeout, statement timeout, idle handling), sent straight to that
- * connection's driver client, without Slonik's per-query pipeline.
+ * The hot path's way to run one named prepared statement: on the pool's read pool (a `pg.Pool` of
+ * the same size, URL and timeouts as the Slonik pool, src/db/pool.ts), through pg's callback-mode
+ * query, without Slonik's per-query pipeline.
  *
  * Why: that pipeline (a logger child and a query id per query, the AsyncLocalStorage transaction
  * lookup, the interceptor loops, the row transform loop) was ~85 µs and a good part of the garbage
- * of a history page whose statement is fixed and whose result is checked by column anyway.
+ * of a history page whose statement is fixed and whose result is checked by column anyway. And
+ * Slonik's driver awaits pg's promise-mode query, under which a page's rows were promoted to V8's
+ * old generation: 116–163 µs of GC per history page, against 47–60 µs for the same statement
+ * through pg's callback mode in the same process (bench/analysis.md, history, round 4).
  *
  * What stays the same as `db.any(sql.prepared(...))`:
- * - the connection: `pool.connect` acquires and releases it exactly as an implicit query does
- *   (a failed statement destroys it, as there);
- * - the bytes: the driver client is the one Slonik configured, with the pool's type parsers
- *   (src/db/pool.ts: int8 as text, timestamptz as RFC 3339), and rows are returned as it built them;
+ * - the bytes: the read pool has the Slonik pool's type parsers for what a hot statement returns
+ *   (int8 as text, timestamptz as RFC 3339 UTC; text and bool as pg parses them), and rows are
+ *   returned as pg built them (test/db/direct-prepared.test.ts compares both paths byte for byte);
  * - the result check: the statement's ExactColumns checks the columns once per result, as the
  *   result-parser interceptor does;
- * - the errors: the driver wraps pg's errors in Slonik's (the original as `cause`), so
- *   src/db/database-errors.ts maps a lost database to 503 as before;
- * - the prepared statement: pg keeps one per connection by name, shared with Slonik's path.
+ * - the errors: pg's own, which src/db/database-errors.ts maps (a lost database is 503);
+ * - the prepared statement: pg keeps one per connection by name.
  * Inside a transaction (`db` is not the pool) the statement takes Slonik's path on that
- * transaction's connection, with all of its checks.
+ * transaction's connection, with all of its checks. A pool not made by createDatabasePool has no
+ * read pool and is refused.
  */
-
-/** The part of Slonik's driver client (@slonik/driver) used here. */
-interface DriverClient {
-  query(
-    sql: string,
-    values: readonly unknown[],
-    options?: { name?: string },
-  ): Promise<{ fields: readonly { name: string; dataTypeId: number }[]; rows: readonly unknown[] }>;
-}
 
 /** A prepared statement's token: `sql.prepared(name, exactColumns(...))\`...\`` (a name is required). */
 export type PreparedToken<Row> = QuerySqlToken<ExactColumns<Row>>;
 
 const isPool = (db: CommonQueryMethods): db is DatabasePool => typeof (db as Partial<DatabasePool>).connect === 'function';
-
-/**
- * The driver client behind a connection Slonik handed to `pool.connect` (its bound connection
- * keeps it as `connection`). Checked, so that a Slonik upgrade that moves it fails here, loudly,
- * not with a wrong result (test/db/direct-prepared.test.ts runs this against real PostgreSQL).
- */
-function driverClientOf(connection: unknown): DriverClient {
-  const client = (connection as { connection?: Partial<DriverClient> }).connection;
-  if (!client || typeof client.query !== 'function') {
-    throw new TypeError('Slonik no longer exposes the pooled connection\'s driver client as `connection`: see src/db/direct-prepared.ts.');
-  }
-  return client as DriverClient;
-}
 
 /**
  * Slonik writes its placeholders `$slonik_N` and rewrites them to `$N` per query; here once per
@@ -65,6 +46,13 @@ const pgTextOf = (name: string, sql: string): string => {
   return text;
 };
 
+/** The read pool of each Slonik pool that has one (attached by src/db/pool.ts). */
+const readPools = new WeakMap<DatabasePool, pg.Pool>();
+
+export function attachReadPool(pool: DatabasePool, readPool: pg.Pool): void {
+  readPools.set(pool, readPool);
+}
+
 /** Every row of the prepared statement `token`, its columns checked once; see above. */
 export async function anyPrepared<Row>(db: CommonQueryMethods, token: PreparedToken<Row>): Promise<readonly Row[]> {
   const { name } = token;
@@ -73,13 +61,14 @@ export async function anyPrepared<Row>(db: CommonQueryMethods, token: PreparedTo
   return runOnPool(db, name, token, token.values);
 }
 
-function runOnPool<Row>(pool: DatabasePool, name: string, token: PreparedToken<Row>, values: readonly unknown[]): Promise<readonly Row[]> {
+async function runOnPool<Row>(pool: DatabasePool, name: string, token: PreparedToken<Row>, values: readonly unknown[]): Promise<readonly Row[]> {
+  const readPool = readPools.get(pool);
+  if (readPool === undefined) throw new TypeError('anyPrepared runs on a pool made by createDatabasePool (src/db/pool.ts), which attaches its read pool.');
   const text = pgTextOf(name, token.sql);
-  return pool.connect(async (connection) => {
-    const result = await driverClientOf(connection).query(text, values, { name });
-    token.parser.check(result.fields);
-    return result.rows as readonly Row[];
-  });
+  // pool.query: pg runs the client's query in callback mode (see above for why that matters).
+  const result = await readPool.query({ name, text, values: values as unknown[] });
+  token.parser.check(result.fields.map((field) => ({ name: field.name, dataTypeId: field.dataTypeID })));
+  return result.rows as readonly Row[];
 }
 
 /**

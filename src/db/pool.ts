@@ -7,7 +7,9 @@ import {
   type Interceptor,
   type QueryResultRow,
 } from 'slonik';
+import pg from 'pg';
 
+import { attachReadPool } from './direct-prepared.ts';
 import { isExactColumns } from './exact-columns.ts';
 import { timestamptzToIso } from './timestamptz.ts';
 
@@ -52,7 +54,52 @@ const typeParsers = [
   { name: 'timestamp', parse: (value: string) => new Date(`${value}Z`).toISOString() },
 ];
 
+/** OIDs of the types whose parsing differs from pg's default (the ones ExactColumns declares). */
+const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+
+/**
+ * The read pool of the hot prepared statements (src/db/direct-prepared.ts): a `pg.Pool` of the
+ * same URL and size as the Slonik pool, with its timeouts (Slonik's defaults: connect 5 s,
+ * statement 60 s, idle in transaction 60 s, idle 5 s) and its parsing of the column types a hot
+ * statement may declare (src/db/exact-columns.ts: int8 as text, timestamptz as RFC 3339; text and
+ * bool as pg parses them). Connections open on demand, so a process that serves no history page
+ * opens none.
+ */
+function createReadPool(url: string, maximumPoolSize: number): pg.Pool {
+  const readPool = new pg.Pool({
+    connectionString: url,
+    max: maximumPoolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 5_000,
+    statement_timeout: 60_000,
+    idle_in_transaction_session_timeout: 60_000,
+    allowExitOnIdle: true,
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8_OID ? (value: string) => value : oid === TIMESTAMPTZ_OID ? timestamptzToIso : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection that breaks (a restart) is dropped by the pool; the next query opens another
+  // and a failing one is mapped to 503 by its caller. Without a listener the event would crash.
+  readPool.on('error', () => {});
+  return readPool;
+}
+
 export async function createDatabasePool(url: string, maximumPoolSize: number): Promise<DatabasePool> {
+  const pool = await createSlonikPool(url, maximumPoolSize);
+  const readPool = createReadPool(url, maximumPoolSize);
+  attachReadPool(pool, readPool);
+  // One end() closes both: every caller (the database plugin, the tests) ends the pool it made.
+  const endSlonik = pool.end.bind(pool);
+  return Object.assign(pool, {
+    end: async () => {
+      await Promise.all([endSlonik(), readPool.end()]);
+    },
+  });
+}
+
+async function createSlonikPool(url: string, maximumPoolSize: number): Promise<DatabasePool> {
   return createPool(url, {
     maximumPoolSize,
     interceptors: [resultParserInterceptor],

@@ -1,6 +1,5 @@
-// src/db/direct-prepared.ts against real PostgreSQL: the hot statement sent to a pooled
-// connection's driver client gives what Slonik's own path gives (rows, type parsers, the column
-// check, the errors), on the same pool.
+// src/db/direct-prepared.ts against real PostgreSQL: the hot statement sent to the pool's read pool
+// gives what Slonik's own path gives (rows, type parsers, the column check, the errors).
 import t from 'tap';
 import { sql } from 'slonik';
 import { anyPrepared, preparedFamily } from '../../src/db/direct-prepared.ts';
@@ -27,6 +26,15 @@ t.test('the same rows, byte for byte, as Slonik gives for the same prepared stat
   const mixed = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? anyPrepared(pool, statement(i)) : pool.any(statement(i)))));
   t.same(mixed.map((rows) => rows[0]?.id), Array.from({ length: 30 }, (_, i) => `${i * 1_000_000_000_000}`));
   t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, statement(7)))[0]?.id), '7000000000000', 'inside a transaction, on its connection');
+});
+
+t.test('on a pool made by createDatabasePool the statement runs on its read pool (pg callback mode), not on a Slonik connection', async (t) => {
+  const { pool } = await createTestPool(t, 1);
+  const backend = exactColumns<{ id: string }>({ id: 'int8' });
+  const slonikPid = (await pool.one(sql.type(backend)`SELECT pg_backend_pid()::int8 AS id`)).id;
+  const direct = await anyPrepared(pool, sql.prepared('direct_backend_pid', backend)`SELECT pg_backend_pid()::int8 AS id`);
+  t.not(direct[0]?.id, slonikPid, `another backend than the Slonik pool's only connection (${slonikPid})`);
+  t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, sql.prepared('direct_backend_pid', backend)`SELECT pg_backend_pid()::int8 AS id`))[0]?.id), slonikPid, "inside a transaction: the transaction's own connection");
 });
 
 t.test('the column check still fails a result that does not have the declared columns', async (t) => {
