@@ -12,9 +12,8 @@ export function metricValue(text: string, name: string, labels = '(?:\\{[^}]*\\}
   return Number(new RegExp(`^${name}${labels}\\s+([0-9.eE+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
 }
 
-/** Seconds the process spent in V8's garbage collector so far, by kind (prom-client's nodejs_gc_duration_seconds). */
-export async function gcSeconds(baseUrl: string): Promise<{ minor: number; major: number; incremental: number }> {
+/** Seconds the process has spent in V8's garbage collector so far, all kinds (prom-client's nodejs_gc_duration_seconds). */
+export async function gcSeconds(baseUrl: string): Promise<number> {
   const text = await fetchMetrics(baseUrl);
-  const sum = (kind: string) => metricValue(text, 'nodejs_gc_duration_seconds_sum', `\\{kind="${kind}"\\}`) || 0;
-  return { minor: sum('minor'), major: sum('major'), incremental: sum('incremental') };
+  return ['minor', 'major', 'incremental'].reduce((sum, kind) => sum + (metricValue(text, 'nodejs_gc_duration_seconds_sum', `\\{kind="${kind}"\\}`) || 0), 0);
 }

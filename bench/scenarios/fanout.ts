@@ -282,15 +282,12 @@ async function runAgainst(
     for (const rate of ctx.sizes.fanoutRates) {
       const meter = new CpuMeter(pid, databasePids);
       const busMeter = busPid === undefined ? undefined : new CpuMeter(busPid);
-      let phaseStarted = 0;
-      let sentBefore = 0;
-      const cpu = await window(`${label} fan-out ${rate}/s`, async () => {
+      const { cpu, phaseStarted, sentBefore } = await window(`${label} fan-out ${rate}/s`, async () => {
         meter.start();
         busMeter?.start();
-        phaseStarted = performance.now();
-        sentBefore = driver.next;
+        const started = { phaseStarted: performance.now(), sentBefore: driver.next };
         await driver.fixedRate(rate, warmupMs, durationMs, receivers);
-        return meter.stop();
+        return { cpu: meter.stop(), ...started };
       });
       rec.cpu(`${label}: ${rate} msg/s × ${receivers}`, cpu);
       if (prefix !== 'bus2') rec.record(`${prefix}_cpu_us_per_delivery_${rate}`, cpuPerDelivery(cpu, phaseStarted, driver.next - sentBefore, receivers));
@@ -318,22 +315,17 @@ async function runAgainst(
     }
 
     const meter = new CpuMeter(pid, databasePids);
-    let sleeps: SleepMeter | undefined;
-    let maxStarted = 0;
-    let sentBeforeMax = 0;
-    const { max, cpu } = await window(`${label} fan-out max`, async () => {
+    const { max, cpu, slept, maxStarted, sentBeforeMax } = await window(`${label} fan-out max`, async () => {
       meter.start();
-      sleeps = new SleepMeter(pid);
-      maxStarted = performance.now();
-      sentBeforeMax = driver.next;
+      const sleeps = new SleepMeter(pid);
+      const started = { maxStarted: performance.now(), sentBeforeMax: driver.next };
       const fastest = await driver.asFastAsAcksAllow(warmupMs, durationMs);
-      return { max: fastest, cpu: meter.stop() };
+      return { max: fastest, cpu: meter.stop(), slept: sleeps.stop(), ...started };
     });
     {
       // How often each side went to sleep waiting for the other (voluntary context switches) per
       // delivery: a write to a loopback socket whose reader sleeps must wake it, which costs the
       // writer far more than queueing bytes for a reader that is busy (bench/analysis.md, round 3).
-      const slept = sleeps!.stop();
       const deliveries = Math.max(1, (driver.next - sentBeforeMax) * receivers);
       ctx.log(
         `  ${label} as fast as acks allow: sleeps per 1,000 deliveries: load generator ${formatNumber((1000 * slept.loadgen) / deliveries)}, server ${formatNumber((1000 * slept.server) / deliveries)}`,

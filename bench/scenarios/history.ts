@@ -57,19 +57,14 @@ async function load(
   gcOf?: string,
 ): Promise<void> {
   const percentilesWanted = [50, 99];
-  let gcMs = Number.NaN;
-  const result = await ctx.databaseWindow(label, database.url, async () => {
+  const { result, gcMs } = await ctx.databaseWindow(label, database.url, async () => {
     const meter = new CpuMeter(pid, database.pids);
-    const gcBefore = gcOf === undefined ? undefined : await gcSeconds(gcOf);
+    const gcBefore = gcOf === undefined ? 0 : await gcSeconds(gcOf);
     meter.start();
     const measured = await httpLoad({ ...options, connections: ctx.sizes.httpConnections, warmupMs: ctx.sizes.warmupMs, durationMs: ctx.sizes.httpSeconds * 1000 });
     rec.cpu(label, meter.stop());
-    if (gcOf !== undefined && gcBefore) {
-      // Over warm-up, window and the requests in flight at its end: per request sent in all of them.
-      const gcAfter = await gcSeconds(gcOf);
-      gcMs = (gcAfter.minor - gcBefore.minor + gcAfter.major - gcBefore.major + gcAfter.incremental - gcBefore.incremental) * 1000;
-    }
-    return measured;
+    // Over warm-up, window and the requests in flight at its end: per request sent in all of them.
+    return { result: measured, gcMs: gcOf === undefined ? Number.NaN : ((await gcSeconds(gcOf)) - gcBefore) * 1000 };
   });
   if (gcOf !== undefined) {
     const requests = result.sent;

@@ -41,15 +41,15 @@ const resultParserInterceptor: Interceptor = {
   },
 };
 
-/**
- * int8 ids are snowflakes: keep them as decimal strings (JSON-safe, sortable when equal length).
- * timestamptz becomes an RFC 3339 UTC string, the wire format of the API.
- */
+/** int8 ids are snowflakes: kept as decimal strings (JSON-safe, sortable when equal length). */
+const int8AsText = (value: string): string => value;
+
+/** timestamptz becomes an RFC 3339 UTC string, the wire format of the API. */
 const typeParsers = [
   ...createTypeParserPreset().filter(
     (parser) => !['int8', 'timestamptz', 'timestamp'].includes(parser.name) && parser !== createBigintTypeParser(),
   ),
-  { name: 'int8', parse: (value: string) => value },
+  { name: 'int8', parse: int8AsText },
   { name: 'timestamptz', parse: timestamptzToIso },
   { name: 'timestamp', parse: (value: string) => new Date(`${value}Z`).toISOString() },
 ];
@@ -77,7 +77,7 @@ function createReadPool(url: string, maximumPoolSize: number): pg.Pool {
     allowExitOnIdle: true,
     types: {
       getTypeParser: ((oid: number, format?: string) =>
-        oid === INT8_OID ? (value: string) => value : oid === TIMESTAMPTZ_OID ? timestamptzToIso : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === INT8_OID ? int8AsText : oid === TIMESTAMPTZ_OID ? timestamptzToIso : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // An idle connection that breaks (a restart) is dropped by the pool; the next query opens another
