@@ -1,11 +1,13 @@
 // src/db/direct-prepared.ts against real PostgreSQL: the hot statement sent to the pool's read pool
 // gives what Slonik's own path gives (rows, type parsers, the column check, the errors).
 import t from 'tap';
-import { sql } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { anyPrepared, preparedFamily } from '../../src/db/direct-prepared.ts';
 import { isDatabaseUnavailable } from '../../src/db/database-errors.ts';
 import { exactColumns } from '../../src/db/exact-columns.ts';
+import { createDatabasePool } from '../../src/db/pool.ts';
 import { createTestPool } from '../helpers/database.ts';
+import { waitFor } from '../helpers/poll.ts';
 
 type Row = { id: string; label: string | null; at: string; ok: boolean };
 const row = exactColumns<Row>({ id: 'int8', label: 'text', at: 'timestamptz', ok: 'bool' });
@@ -28,13 +30,48 @@ t.test('the same rows, byte for byte, as Slonik gives for the same prepared stat
   t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, statement(7)))[0]?.id), '7000000000000', 'inside a transaction, on its connection');
 });
 
+/** One int8 column: a backend's pid, or a count. */
+const idColumn = exactColumns<{ id: string }>({ id: 'int8' });
+const backendPid = sql.prepared('direct_backend_pid', idColumn)`SELECT pg_backend_pid()::int8 AS id`;
+const isLive = async (observer: DatabasePool, pid: string) =>
+  (await observer.any(sql.type(idColumn)`SELECT count(*)::int8 AS id FROM pg_stat_activity WHERE pid = ${pid}::int`))[0]?.id !== '0';
+
 t.test('on a pool made by createDatabasePool the statement runs on its read pool (pg callback mode), not on a Slonik connection', async (t) => {
   const { pool } = await createTestPool(t, 1);
-  const backend = exactColumns<{ id: string }>({ id: 'int8' });
-  const slonikPid = (await pool.one(sql.type(backend)`SELECT pg_backend_pid()::int8 AS id`)).id;
-  const direct = await anyPrepared(pool, sql.prepared('direct_backend_pid', backend)`SELECT pg_backend_pid()::int8 AS id`);
+  const slonikPid = (await pool.one(sql.type(idColumn)`SELECT pg_backend_pid()::int8 AS id`)).id;
+  const direct = await anyPrepared(pool, backendPid);
   t.not(direct[0]?.id, slonikPid, `another backend than the Slonik pool's only connection (${slonikPid})`);
-  t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, sql.prepared('direct_backend_pid', backend)`SELECT pg_backend_pid()::int8 AS id`))[0]?.id), slonikPid, "inside a transaction: the transaction's own connection");
+  t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, backendPid))[0]?.id), slonikPid, "inside a transaction: the transaction's own connection");
+});
+
+t.test('an idle read-pool connection the server ends does not take the process down, and the statement gets a new one', async (t) => {
+  const { pool } = await createTestPool(t, 1);
+  const first = (await anyPrepared(pool, backendPid))[0]!.id;
+  await pool.any(sql.type(exactColumns<{ ok: boolean }>({ ok: 'bool' }))`SELECT pg_terminate_backend(${first}::int) AS ok`);
+  await waitFor(async () => !(await isLive(pool, first)), 'the terminated backend is gone');
+  // The pool may hand out the dead connection once more before it has noticed: that statement is
+  // "database unavailable" (503), never another failure; a later one runs on a new connection.
+  let next: string | undefined;
+  await waitFor(async () => {
+    try {
+      next = (await anyPrepared(pool, backendPid))[0]!.id;
+      return true;
+    } catch (error) {
+      t.ok(isDatabaseUnavailable(error), `a statement on the dead connection is unavailable: ${(error as Error).message}`);
+      return false;
+    }
+  }, 'a statement on a new read connection');
+  t.not(next, first, 'a new backend answers');
+});
+
+t.test("ending the pool ends its read pool: the read connection closes and the pool's statements are refused", async (t) => {
+  const { database, pool: observer } = await createTestPool(t, 1);
+  const pool = await createDatabasePool(database.url, 1);
+  const pid = (await anyPrepared(pool, backendPid))[0]!.id;
+  t.ok(await isLive(observer, pid), 'the read connection is open');
+  await pool.end();
+  await t.rejects(anyPrepared(pool, backendPid), /end on the pool/, 'the ended read pool refuses the statement');
+  await waitFor(async () => !(await isLive(observer, pid)), 'the read connection is closed');
 });
 
 t.test('the column check still fails a result that does not have the declared columns', async (t) => {
