@@ -80,7 +80,7 @@ const ACCESS_PAGE_SQL = `
     LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $2
     WHERE c.id = $1
   ) a
-  LEFT JOIN LATERAL (${PAGE_SQL.replace('WHERE m.channel_id = $1 AND m.deleted_at IS NULL', 'WHERE m.channel_id = $1 AND m.deleted_at IS NULL AND (a.is_member OR a.guild_id IS NOT NULL)')}
+  LEFT JOIN LATERAL (${PAGE_SQL.replace('LIMIT 51', 'LIMIT CASE WHEN a.is_member OR a.guild_id IS NOT NULL THEN 51 ELSE 0 END')}
   ) p ON true`;
 
 const problem = (status: number, code: string) => ({ type: `about:blank`, title: code, status, code });
