@@ -16,8 +16,9 @@ import type { ExactColumns } from './exact-columns.ts';
  *
  * What stays the same as `db.any(sql.prepared(...))`:
  * - the bytes: the read pool has the Slonik pool's type parsers for what a hot statement returns
- *   (int8 as text, timestamptz as RFC 3339 UTC; text and bool as pg parses them), and rows are
- *   returned as pg built them (test/db/direct-prepared.test.ts compares both paths byte for byte);
+ *   (int8 as text, timestamptz as RFC 3339 UTC; text and bool as pg parses them); pg gives each row
+ *   as an array and the statement's ExactColumns builds the object, with the declared columns in
+ *   the declared order (test/db/direct-prepared.test.ts compares both paths byte for byte);
  * - the result check: the statement's ExactColumns checks the columns once per result, as the
  *   result-parser interceptor does;
  * - the errors: pg's own, which src/db/database-errors.ts maps (a lost database is 503);
@@ -66,9 +67,13 @@ async function runOnPool<Row>(pool: DatabasePool, name: string, token: PreparedT
   if (readPool === undefined) throw new TypeError('anyPrepared runs on a pool made by createDatabasePool (src/db/pool.ts), which attaches its read pool.');
   const text = pgTextOf(name, token.sql);
   // pool.query: pg runs the client's query in callback mode (see above for why that matters).
-  const result = await readPool.query({ name, text, values: values as unknown[] });
-  token.parser.check(result.fields.map((field) => ({ name: field.name, dataTypeId: field.dataTypeID })));
-  return result.rows as readonly Row[];
+  // Rows as arrays, made into objects by the statement's own builder (ExactColumns.fromArray).
+  const result = await readPool.query<unknown[]>({ name, text, values: values as unknown[], rowMode: 'array' });
+  const { parser } = token;
+  parser.check(result.fields.map((field) => ({ name: field.name, dataTypeId: field.dataTypeID })));
+  const rows = new Array<Row>(result.rows.length);
+  for (let index = 0; index < rows.length; index++) rows[index] = parser.fromArray(result.rows[index]!);
+  return rows;
 }
 
 /**

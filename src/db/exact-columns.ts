@@ -28,8 +28,24 @@ interface StandardRowSchema<Row> {
 
 export interface ExactColumns<Row> extends StandardRowSchema<Row> {
   readonly columns: Readonly<Record<string, ColumnType>>;
-  /** Throws unless `fields` are exactly the declared columns with their types (checked once per result). */
+  /** Throws unless `fields` are exactly the declared columns, in the declared order, with their types (checked once per result). */
   check(fields: readonly { name: string; dataTypeId: number }[]): void;
+  /** The row object of a result row read as an array (pg's `rowMode: 'array'`) whose fields passed `check`. */
+  fromArray(values: readonly unknown[]): Row;
+}
+
+/**
+ * One row builder per column list, compiled once: `(v) => ({ "id": v[0], "channel_id": v[1], ... })`.
+ * Why not pg's own row objects: pg builds every row of every statement in one function with keyed
+ * stores by column name, which a process that runs a hundred different statements makes
+ * megamorphic (on a history page pg's parseRow took 47 µs per page in the process that had run
+ * Parley's start-up, against 18 µs in one that had run fewer shapes; bench/analysis.md, history,
+ * round 5). An object literal per column list has one shape, so each statement's rows are built
+ * monomorphically. The names are the declared column names (code, never input), quoted by JSON.
+ */
+function compileRowBuilder<Row>(names: readonly string[]): (values: readonly unknown[]) => Row {
+  const properties = names.map((name, index) => `${JSON.stringify(name)}: v[${index}]`).join(', ');
+  return new Function('v', `return { ${properties} };`) as (values: readonly unknown[]) => Row;
 }
 
 export function exactColumns<Row>(columns: { readonly [K in keyof Row]-?: ColumnType }): ExactColumns<Row> {
@@ -42,14 +58,16 @@ export function exactColumns<Row>(columns: { readonly [K in keyof Row]-?: Column
       if (checked.has(fields)) return;
       const problems: string[] = [];
       if (fields.length !== names.length) problems.push(`${fields.length} columns, ${names.length} declared`);
-      for (const field of fields) {
+      for (const [index, field] of fields.entries()) {
         const type = declared[field.name];
         if (type === undefined) problems.push(`column ${field.name} is not declared`);
+        else if (names[index] !== field.name) problems.push(`column ${field.name} is at position ${index + 1}, declared at ${names.indexOf(field.name) + 1}`);
         else if (OID[type] !== field.dataTypeId) problems.push(`column ${field.name} has type oid ${field.dataTypeId}, declared ${type}`);
       }
       if (problems.length > 0) throw new TypeError(`The result does not have the declared columns: ${problems.join('; ')}.`);
       checked.add(fields);
     },
+    fromArray: compileRowBuilder<Row>(names),
     '~standard': {
       version: 1,
       vendor: 'parley-exact-columns',

@@ -24,6 +24,7 @@ t.test('the same rows, byte for byte, as Slonik gives for the same prepared stat
   t.equal(JSON.stringify(direct), JSON.stringify(slonik));
   t.same(direct[0], { id: '1000000000000', label: 'n1', at: '2026-11-26T10:00:01.123Z', ok: false }, 'int8 as text, timestamptz as RFC 3339 UTC');
   t.equal(direct[2]?.label, null);
+  t.same(Object.keys(direct[0]!), ['id', 'label', 'at', 'ok'], 'a plain object with the declared columns in order');
   // Both paths, every connection of the pool, one statement name: pg's per-connection cache is shared.
   const mixed = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? anyPrepared(pool, statement(i)) : pool.any(statement(i)))));
   t.same(mixed.map((rows) => rows[0]?.id), Array.from({ length: 30 }, (_, i) => `${i * 1_000_000_000_000}`));
@@ -80,6 +81,8 @@ t.test('the column check still fails a result that does not have the declared co
     ['a wrong type', sql.prepared('direct_wrong_type', row)`SELECT 1::int4 AS id, 'x' AS label, now() AS at, true AS ok`, /column id has type oid 23, declared int8/],
     ['a missing column', sql.prepared('direct_missing', row)`SELECT 1::int8 AS id, 'x' AS label, now() AS at`, /3 columns, 4 declared/],
     ['an undeclared column', sql.prepared('direct_extra', row)`SELECT 1::int8 AS id, 'x' AS label, now() AS at, true AS ok, 1 AS x`, /column x is not declared/],
+    // Rows are read as arrays and built in the declared order (ExactColumns.fromArray): another order would swap values.
+    ['the columns in another order', sql.prepared('direct_order', row)`SELECT 'x' AS label, 1::int8 AS id, now() AS at, true AS ok`, /column label is at position 1, declared at 2/],
   ];
   for (const [name, query, message] of table) {
     await t.rejects(anyPrepared(pool, query), message, name);
