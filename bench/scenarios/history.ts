@@ -116,6 +116,62 @@ async function seed(ctx: BenchContext, server: ParleyServer): Promise<SeededHist
   return history;
 }
 
+/**
+ * The newest page against the bare same-work route in short interleaved slices (Parley, bare, bare,
+ * Parley, ...) with both servers up: the ratio of each pair of neighbouring slices. On this
+ * machine a single 10 s window moves by ±30% with the host, so the ratio of two medians of
+ * windows taken minutes apart does not resolve a difference of 10% (bench/analysis.md, history,
+ * round 5); slices seconds apart see the same host. Alternating which goes first cancels a drift
+ * within a pair.
+ */
+async function pairedSlices(
+  ctx: BenchContext,
+  rec: ScenarioRecorder,
+  server: ParleyServer,
+  database: { pids: () => number[]; url: string },
+  channels: readonly string[],
+  headers: Record<string, string>,
+): Promise<void> {
+  const pairs = ctx.smoke ? 2 : 8;
+  const sliceMs = ctx.smoke ? 300 : 3000;
+  const bareRoute = await onFreePort((port) =>
+    startBaseline('bare-history-route.ts', [`--port=${port}`, `--database-url=${database.url}`, '--pool=10', `--jwt-secret=${ctx.jwtSecret}`], {
+      cpus: ctx.serverCpus,
+      logFile: path.join(ctx.workDir, 'bare_history_paired.log'),
+    }),
+  );
+  try {
+    const barePort = Number(bareRoute.ready.port);
+    await sameBytes(rec, server.port, barePort, channels[0]!, headers);
+    const sides = [
+      { name: 'Parley', port: server.port, prefix: '/api/v1' },
+      { name: 'bare', port: barePort, prefix: '' },
+    ];
+    const slice = (side: (typeof sides)[number], warmupMs: number, durationMs: number) =>
+      httpLoad({ port: side.port, headers, connections: ctx.sizes.httpConnections, warmupMs, durationMs, path: (i) => `${side.prefix}/channels/${channels[i % channels.length]}/messages?limit=50` });
+    // The bare route's JIT and pool warm, as Parley's are by the loads before.
+    await slice(sides[1]!, 0, ctx.sizes.warmupMs);
+    await ctx.databaseWindow('paired slices: Parley newest page / bare route', database.url, async () => {
+      const ratios: string[] = [];
+      for (let pair = 0; pair < pairs; pair++) {
+        const order = pair % 2 === 0 ? sides : [...sides].reverse();
+        const rps = new Map<string, number>();
+        for (const side of order) {
+          const result = await slice(side, 500, sliceMs);
+          if (result.errors > 0) rec.note(`paired slices: ${side.name} had ${result.errors} failed requests (${JSON.stringify(result.statuses)})`);
+          rps.set(side.name, result.requests_per_s);
+        }
+        const ratio = (100 * rps.get('Parley')!) / rps.get('bare')!;
+        rec.record('paired_ratio', ratio);
+        ratios.push(`${formatNumber(rps.get('Parley')!)}/${formatNumber(rps.get('bare')!)} = ${formatNumber(ratio)}%`);
+      }
+      ctx.log(`  paired slices (${pairs} × ${sliceMs / 1000} s each side): ${ratios.join(', ')}`);
+    });
+  } finally {
+    await bareRoute.stop();
+  }
+}
+
 export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder): Promise<void> {
   const { httpConnections, historyMessages, historyChannels } = ctx.sizes;
   const shape = `${historyMessages.toLocaleString('en-US')} messages in ${historyChannels.toLocaleString('en-US')} channels, ${httpConnections} connections`;
@@ -123,6 +179,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
   rec.figure('newest_p50', 'Parley: newest page p50', 'ms', 'lower', { baseline: 'bare_history_p50' });
   rec.figure('newest_p99', 'Parley: newest page p99', 'ms', 'lower', { baseline: 'bare_history_p99' });
   rec.figure('newest_gc_us', 'Parley: newest page, time in V8 GC per request (GET /metrics; warm-up included)', 'µs', 'lower');
+  rec.figure('paired_ratio', "Parley's newest page req/s over the bare same-work route's, per pair of interleaved 3 s slices", '%', 'higher');
   rec.figure('deep_rps', 'Parley: deep `before` page (limit=50, ~90% back) req/s', 'req/s', 'higher', { baseline: 'newest_rps' });
   rec.figure('deep_p50', 'Parley: deep `before` page p50', 'ms', 'lower', { baseline: 'newest_p50' });
   rec.figure('deep_p99', 'Parley: deep `before` page p99', 'ms', 'lower', { baseline: 'newest_p99' });
@@ -268,6 +325,7 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
         await compare();
         await newest();
       }
+      await pairedSlices(ctx, rec, server, database, channels, headers);
       await load(ctx, rec, 'Parley search (all channels)', 'search', server.pid, database, {
         port: server.port,
         headers,
@@ -309,6 +367,12 @@ export async function historyScenario(ctx: BenchContext, rec: ScenarioRecorder):
     "History: at least 80% of the bare same-work route's requests per second (newest page)",
     Number.isFinite(newest / bareRps) ? newest / bareRps >= 0.8 : null,
     `newest page ${formatNumber(newest)} vs ${formatNumber(bareRps)} req/s = ${formatNumber((newest / bareRps) * 100)}%`,
+  );
+  const paired = rec.median('paired_ratio');
+  rec.target(
+    "History, interleaved slices: at least 80% of the bare same-work route's requests per second (median of the pairs' ratios)",
+    Number.isFinite(paired) ? paired >= 80 : null,
+    `median of ${ctx.repeat * (ctx.smoke ? 2 : 8)} pairs ${formatNumber(paired)}%`,
   );
   const bare1Rps = rec.median('bare_history1_rps');
   rec.target(
