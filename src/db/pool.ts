@@ -75,6 +75,12 @@ function createReadPool(url: string, maximumPoolSize: number): pg.Pool {
     statement_timeout: 60_000,
     idle_in_transaction_session_timeout: 60_000,
     allowExitOnIdle: true,
+    // The read pool runs only the hot statements (fixed shapes: a channel, a bound, a page size),
+    // whose good plan does not depend on the values. Left to choose, PostgreSQL kept re-planning
+    // the history page with a `before` bound on every execution (0.47 ms of planning for 0.2 ms of
+    // execution; its generic estimate of `id < $4` looked worse than the custom plans), which
+    // doubled PostgreSQL's CPU per deep page (bench/analysis.md, history, round 5).
+    options: '-c plan_cache_mode=force_generic_plan',
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         oid === INT8_OID ? int8AsText : oid === TIMESTAMPTZ_OID ? timestamptzToIso : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

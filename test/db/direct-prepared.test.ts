@@ -45,6 +45,12 @@ t.test('on a pool made by createDatabasePool the statement runs on its read pool
   t.same(await pool.transaction(async (tx) => (await anyPrepared(tx, backendPid))[0]?.id), slonikPid, "inside a transaction: the transaction's own connection");
 });
 
+t.test("the read pool plans its statements once per connection (a generic plan), not on every execution", async (t) => {
+  const { pool } = await createTestPool(t, 1);
+  const mode = sql.prepared('direct_plan_cache_mode', exactColumns<{ mode: string }>({ mode: 'text' }))`SELECT current_setting('plan_cache_mode') AS mode`;
+  t.same(await anyPrepared(pool, mode), [{ mode: 'force_generic_plan' }]);
+});
+
 t.test('an idle read-pool connection the server ends does not take the process down, and the statement gets a new one', async (t) => {
   const { pool } = await createTestPool(t, 1);
   const first = (await anyPrepared(pool, backendPid))[0]!.id;
