@@ -3,7 +3,8 @@
  * every row with zod (a new object and a check per field per row: about 30 µs and its garbage on
  * a 51-row history page), the result's column list (names and PostgreSQL types, which the
  * RowDescription gives once per result) is checked once against the declared columns, and the rows
- * pass through as the driver built them. What the column list cannot show is guaranteed by the
+ * are not checked one by one (Slonik's path passes them as the driver built them; the read pool's
+ * path, src/db/direct-prepared.ts, builds them with `fromArray`). What the column list cannot show is guaranteed by the
  * schema in sql/: NOT NULL columns are never null, CHECK constraints bound the text values
  * (roles, channel types). Use only for selects of table columns whose constraints are those; where
  * a computed column or an outer join can add nulls, the row type must say so (as the history

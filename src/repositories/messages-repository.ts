@@ -318,9 +318,10 @@ const sliceWithAccessName = (query: SliceWithAccessQuery) => `history_access_${h
 
 /**
  * The hot statement, one per shape and fetch size: built with the sql tag once per name, then run
- * on a pooled connection without Slonik's per-query pipeline (src/db/direct-prepared.ts).
+ * on the pool's read pool without Slonik's per-query pipeline (src/db/direct-prepared.ts).
  *
- * The page is skipped for a caller who cannot read it by its LIMIT (0), not by a WHERE condition on
+ * The page is skipped for a caller who cannot read it by its LIMIT (0; test/repositories/
+ * messages-repository.test.ts), not by a WHERE condition on
  * the outer row: with that condition PostgreSQL 18 gated the page with a one-time filter and did
  * not memoize the author lookup, i.e. one users index probe per row (213 buffer hits per newest
  * page against 63; bench/analysis.md, history, round 5).
